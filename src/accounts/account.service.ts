@@ -1,0 +1,104 @@
+import { currencyAsset, parseAmount } from '../money/money';
+import type { Database } from '../persistence/database';
+import type { LedgerService } from '../ledger/ledger.service';
+import { ErrorCode, PaygridError } from '../shared/errors';
+import { newId } from '../shared/ids';
+import { once, validateIdempotencyKey } from '../shared/idempotency/idempotency';
+import { paginate, type Page, type PageRequest } from '../shared/pagination';
+import { Account, AccountKind } from './account.entity';
+
+export interface CreateAccountInput {
+  assetCode: string;
+  assetScale?: number | null;
+  name?: string | null;
+}
+
+export interface FundAccountInput {
+  accountId: string;
+  amount: string;
+  idempotencyKey: string;
+  reference?: string | null;
+}
+
+const MAX_NAME = 200;
+const MAX_REFERENCE = 140;
+
+export class AccountService {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  async create(clientId: string, input: CreateAccountInput): Promise<Account> {
+    const asset = currencyAsset(input.assetCode, 'assetCode', input.assetScale, 'assetScale');
+    const name = input.name?.trim() || null;
+    if (name && name.length > MAX_NAME) throw new PaygridError(ErrorCode.INVALID_INPUT, 'name', `The name is longer than ${MAX_NAME} characters.`);
+    return this.db.transaction(async (tx) =>
+      tx.em.create(Account, {
+        id: newId('acct'),
+        clientId,
+        name,
+        kind: AccountKind.CUSTOMER,
+        ...asset,
+        posted: 0n,
+        reserved: 0n,
+        balanceVersion: 0,
+        createdAt: new Date(),
+      }),
+    );
+  }
+
+  /** An account the client owns, or null: another client's account looks the same as none. */
+  async get(clientId: string, id: string): Promise<Account | null> {
+    return this.db.reader().findOne(Account, { id, clientId });
+  }
+
+  async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
+    const em = this.db.reader();
+    return paginate(page, (beforeId, limit) =>
+      em.find(Account, { clientId, ...(beforeId ? { id: { $lt: beforeId } } : {}) }, { orderBy: { id: 'desc' }, limit }),
+    );
+  }
+
+  async byIds(ids: readonly string[]): Promise<Account[]> {
+    return this.db.reader().find(Account, { id: { $in: [...ids] } });
+  }
+
+  /**
+   * Records money arriving from outside (the operator's deposit): a single-phase transfer from the
+   * asset's settlement account. Idempotent on the operator's key.
+   */
+  async fund(operatorId: string, input: FundAccountInput): Promise<Account> {
+    validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+    const reference = input.reference?.trim() || null;
+    if (reference && reference.length > MAX_REFERENCE) throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference');
+    const accountId = await this.db.transaction(async (tx) => {
+      const { result } = await once(
+        tx,
+        {
+          scope: `${operatorId}:idempotency`,
+          key: input.idempotencyKey,
+          keyField: 'idempotencyKey',
+          operation: 'fundAccount',
+          request: { accountId: input.accountId, amount: input.amount, reference },
+        },
+        async () => {
+          const account = await tx.em.findOne(Account, { id: input.accountId, kind: AccountKind.CUSTOMER });
+          if (!account) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
+          const amount = parseAmount(input.amount, account.assetScale, 'amount');
+          const settlement = await this.ledger.settlementAccount(tx, account.assetCode, account.assetScale);
+          await this.ledger.transfer(tx, {
+            debitAccountId: settlement,
+            creditAccountId: account.id,
+            purpose: 'deposit',
+            legs: [{ amount, reference }],
+            field: 'amount',
+          });
+          return { accountId: account.id };
+        },
+      );
+      return String(result.accountId);
+    });
+    return this.db.reader().findOneOrFail(Account, accountId);
+  }
+}

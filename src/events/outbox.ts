@@ -1,0 +1,75 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../persistence/database';
+import { DomainEvent, EventAggregate } from './event.entity';
+import { toPublished } from './event-recorder';
+import type { PaygridPubSub } from './pubsub';
+
+const SWEEP_EVERY_MS = 1000;
+/** Events younger than this are left to the instance that wrote them. */
+const SWEEP_GRACE_MS = 2000;
+
+/**
+ * Publishes committed events to subscribers. Each event is claimed with a conditional update first,
+ * so with several instances (and the sweeper that picks up what a crash left behind) an event is
+ * published once.
+ */
+export class OutboxDispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly pubSub: PaygridPubSub,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Called right after a commit with the events it wrote. */
+  dispatch(events: DomainEvent[]): void {
+    this.publishClaimed(events.map((e) => e.id)).catch((error) => this.log.error({ err: error }, 'outbox dispatch failed'));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.sweep()
+        .catch((error) => this.log.error({ err: error }, 'outbox sweep failed'))
+        .finally(() => (this.sweeping = null));
+    }, SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.sweeping;
+  }
+
+  private async sweep(): Promise<void> {
+    const em = this.db.reader();
+    const stale = await em.find(
+      DomainEvent,
+      { publishedAt: null, occurredAt: { $lt: new Date(Date.now() - SWEEP_GRACE_MS) } },
+      { orderBy: { id: 'asc' }, limit: 200, fields: ['id'] },
+    );
+    if (stale.length) await this.publishClaimed(stale.map((e) => e.id));
+  }
+
+  private async publishClaimed(ids: number[]): Promise<void> {
+    const em = this.db.reader();
+    for (const id of ids) {
+      const claimed = await em.nativeUpdate(DomainEvent, { id, publishedAt: null }, { publishedAt: new Date() });
+      if (claimed !== 1) continue;
+      const event = await em.findOneOrFail(DomainEvent, id);
+      this.publish(toPublished(event));
+    }
+  }
+
+  private publish(event: ReturnType<typeof toPublished>): void {
+    if (event.aggregateType === EventAggregate.PAYMENT) {
+      this.pubSub.publish('PAYMENT_EVENT', event.aggregateId, event);
+      for (const accountId of event.accountIds) this.pubSub.publish('ACCOUNT_PAYMENT_EVENT', accountId, event);
+    } else {
+      this.pubSub.publish('ACCOUNT_BALANCE', event.aggregateId, event);
+    }
+  }
+}

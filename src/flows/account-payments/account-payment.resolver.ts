@@ -1,0 +1,119 @@
+import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, Resolver } from 'type-graphql';
+import type { Context } from '../../graphql/context';
+import { mutate } from '../../graphql/mutation';
+import { userErrorOf } from '../../graphql/common.types';
+import { Scope } from '../../oauth/scopes';
+import { PaymentPayload, paymentView, transactionView } from '../../payments/payment.types';
+import type { StepOutcome } from './account-payment.service';
+
+@InputType({ description: 'Creates an account payment (reference: POST account/{id}/payment).' })
+export class CreateAccountPaymentInput {
+  @Field(() => ID, { description: 'The buyer’s account, which pays; it must be yours.' })
+  accountId!: string;
+
+  @Field({ description: 'Your unique id for this payment (`request_id`, ≤ 40 characters): a repeat returns the same payment.' })
+  requestId!: string;
+
+  @Field(() => ID, { description: 'The receiving account (`seller_id`).' })
+  sellerId!: string;
+
+  @Field({ description: 'ISO 4217 code; both accounts must hold it.' })
+  currency!: string;
+
+  @Field(() => String, { nullable: true, description: 'Free text shown on the payment (≤ 140 characters).' })
+  reference?: string | null;
+}
+
+@InputType({ description: 'Adds a transaction to a pending payment.' })
+export class AddPaymentTransactionInput {
+  @Field(() => ID, { description: 'The payment.' })
+  paymentId!: string;
+
+  @Field({ description: 'Decimal amount in major units, e.g. "50.90"; no more decimals than the currency has.' })
+  amount!: string;
+
+  @Field(() => String, { nullable: true, description: 'Free text shown on the transaction (≤ 140 characters).' })
+  reference?: string | null;
+
+  @Field({ description: 'Your unique key for this request: a repeat with the same key returns the first result.' })
+  idempotencyKey!: string;
+}
+
+@InputType({ description: 'Cancels one transaction of a payment.' })
+export class CancelPaymentTransactionInput {
+  @Field(() => ID, { description: 'The payment.' })
+  paymentId!: string;
+
+  @Field(() => ID, { description: 'The transaction to cancel.' })
+  transactionId!: string;
+
+  @Field(() => String, { nullable: true, description: 'Optional key: a repeat with the same key returns the first result.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: 'One step on a payment: authorize, execute or cancel.' })
+export class PaymentStepInput {
+  @Field(() => ID, { description: 'The payment.' })
+  paymentId!: string;
+
+  @Field(() => String, { nullable: true, description: 'Optional key: a repeat with the same key returns the first result.' })
+  idempotencyKey?: string | null;
+}
+
+@Resolver()
+export class AccountPaymentResolver {
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, { description: 'Creates a pending account payment from one of your accounts to a seller’s account.' })
+  async createAccountPayment(@Arg('input') input: CreateAccountPaymentInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.create(ctx.caller!.clientId, input));
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, { description: 'Adds a pending transaction to a payment that is not authorized yet.' })
+  async addPaymentTransaction(@Arg('input') input: AddPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(ctx.caller!.clientId, input));
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, { description: 'Cancels a pending transaction; its reserved funds, if any, are released.' })
+  async cancelPaymentTransaction(@Arg('input') input: CancelPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(ctx.caller!.clientId, input));
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, {
+    description: 'Reserves the payment’s total on the buyer’s account. When it cannot be covered the payment is declined (final) with INSUFFICIENT_FUNDS.',
+  })
+  async authorizePayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.authorize(ctx.caller!.clientId, input));
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, { description: 'Posts the reserved funds to the seller: the payment completes.' })
+  async executePayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.execute(ctx.caller!.clientId, input));
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => PaymentPayload, { description: 'Cancels a payment that is pending or authorized; reservations are released.' })
+  async cancelPayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+    return this.respond(ctx, () => ctx.services.accountPayments.cancel(ctx.caller!.clientId, input));
+  }
+
+  /** Reads the payment (and transaction) as they are now and maps a recorded decline to userErrors. */
+  private async respond(ctx: Context, step: () => Promise<StepOutcome>): Promise<PaymentPayload> {
+    return mutate<PaymentPayload>(
+      async () => {
+        const outcome = await step();
+        const payment = (await ctx.services.payments.get(ctx.caller!.clientId, outcome.paymentId))!;
+        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(ctx.caller!.clientId, outcome.transactionId) : null;
+        return {
+          payment: paymentView(payment),
+          transaction: transaction && transactionView(transaction, payment),
+          userErrors: outcome.declined ? [userErrorOf(outcome.declined)] : [],
+        };
+      },
+      { payment: null, transaction: null },
+    );
+  }
+}

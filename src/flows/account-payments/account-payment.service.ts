@@ -1,0 +1,282 @@
+import { Account, AccountKind } from '../../accounts/account.entity';
+import { recordPaymentEvent } from '../../events/event-recorder';
+import type { LedgerService } from '../../ledger/ledger.service';
+import { currencyAsset, MAX_AMOUNT, parseAmount } from '../../money/money';
+import type { Database, Tx } from '../../persistence/database';
+import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { PaymentTransaction, TransactionState } from '../../payments/transaction.entity';
+import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { AccountPaymentStatus, UNIFIED_STATE, accountPaymentMachine, transactionMachine } from './account-payment.states';
+
+export interface CreateAccountPaymentInput {
+  accountId: string;
+  requestId: string;
+  sellerId: string;
+  currency: string;
+  reference?: string | null;
+}
+
+export interface AddTransactionInput {
+  paymentId: string;
+  amount: string;
+  reference?: string | null;
+  idempotencyKey: string;
+}
+
+export interface PaymentStepInput {
+  paymentId: string;
+  idempotencyKey?: string | null;
+}
+
+export interface CancelTransactionInput extends PaymentStepInput {
+  transactionId: string;
+}
+
+/** A step's outcome: the payment as it is now, and a business refusal recorded with it (a decline). */
+export interface StepOutcome {
+  paymentId: string;
+  transactionId?: string;
+  declined?: PaygridError;
+}
+
+const MAX_REQUEST_ID = 40;
+const MAX_REFERENCE = 140;
+
+function cleanReference(reference: string | null | undefined): string | null {
+  const value = reference?.trim() || null;
+  if (value && value.length > MAX_REFERENCE) {
+    throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference', `The reference is longer than ${MAX_REFERENCE} characters.`);
+  }
+  return value;
+}
+
+type StoredOutcome = { paymentId: string; transactionId?: string; declined?: { code: ErrorCode; field: string[] | null; message: string } };
+
+function toStored(outcome: StepOutcome): StoredOutcome {
+  const { declined, ...rest } = outcome;
+  return declined ? { ...rest, declined: { code: declined.code, field: declined.field, message: declined.message } } : rest;
+}
+
+function fromStored(stored: StoredOutcome): StepOutcome {
+  const { declined, ...rest } = stored;
+  return declined ? { ...rest, declined: new PaygridError(declined.code, declined.field, declined.message) } : rest;
+}
+
+/**
+ * Account payments (reference 004): a buyer's account pays a seller's account. Transactions are added
+ * while the payment is pending; authorizing reserves their total on the buyer's account (or declines
+ * the payment when it cannot be covered); executing posts the reservations to the seller.
+ */
+export class AccountPaymentService {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: LedgerService,
+  ) {}
+
+  /** Creates a pending payment, idempotent on the client's `requestId`: a repeat returns the same payment. */
+  async create(clientId: string, input: CreateAccountPaymentInput): Promise<StepOutcome> {
+    validateIdempotencyKey(input.requestId, 'requestId', MAX_REQUEST_ID, ErrorCode.REQUEST_ID_INVALID);
+    const asset = currencyAsset(input.currency, 'currency');
+    const reference = cleanReference(input.reference);
+    return this.db.transaction(async (tx) => {
+      const { result } = await once(
+        tx,
+        {
+          scope: `${clientId}:request_id`,
+          key: input.requestId,
+          keyField: 'requestId',
+          operation: 'createAccountPayment',
+          request: { accountId: input.accountId, sellerId: input.sellerId, currency: asset.assetCode, reference },
+        },
+        async () => {
+          const buyer = await tx.em.findOne(Account, { id: input.accountId, clientId, kind: AccountKind.CUSTOMER });
+          if (!buyer) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
+          const seller = await tx.em.findOne(Account, { id: input.sellerId, kind: AccountKind.CUSTOMER });
+          if (!seller) throw new PaygridError(ErrorCode.NOT_FOUND, 'sellerId');
+          if (seller.id === buyer.id) throw new PaygridError(ErrorCode.SAME_ACCOUNT, 'sellerId');
+          if (buyer.assetCode !== asset.assetCode) {
+            throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'currency', `The buyer's account holds ${buyer.assetCode}, not ${asset.assetCode}.`);
+          }
+          if (seller.assetCode !== asset.assetCode) {
+            throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'sellerId', `The seller's account holds ${seller.assetCode}, not ${asset.assetCode}.`);
+          }
+          const payment = tx.em.create(Payment, {
+            id: newId('pay'),
+            flow: PaymentFlow.ACCOUNT_PAYMENT,
+            state: UNIFIED_STATE.pending,
+            flowState: AccountPaymentStatus.PENDING,
+            clientId,
+            requestId: input.requestId,
+            payerAccountId: buyer.id,
+            beneficiaryAccountId: seller.id,
+            ...asset,
+            amount: 0n,
+            reference,
+            lastSequence: 0,
+            version: 1,
+            createdAt: new Date(),
+            updatedAt: new Date(),
+          });
+          recordPaymentEvent(tx, payment, 'payment.created', { requestId: input.requestId });
+          return { paymentId: payment.id };
+        },
+      );
+      return { paymentId: String(result.paymentId) };
+    });
+  }
+
+  /** Adds a pending transaction; only while the payment is pending (not yet authorized). */
+  async addTransaction(clientId: string, input: AddTransactionInput): Promise<StepOutcome> {
+    validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+    const reference = cleanReference(input.reference);
+    return this.step(clientId, 'addPaymentTransaction', input, { amount: input.amount, reference }, async (tx, payment) => {
+      if (payment.flowState !== AccountPaymentStatus.PENDING) {
+        throw new PaygridError(
+          ErrorCode.ILLEGAL_TRANSITION,
+          'paymentId',
+          `Transactions can be added only while the payment is pending; it is ${payment.flowState}.`,
+        );
+      }
+      const amount = parseAmount(input.amount, payment.assetScale, 'amount');
+      if (payment.amount + amount > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, 'amount', 'The payment total would exceed the largest amount Paygrid can hold.');
+      const transaction = tx.em.create(PaymentTransaction, {
+        id: newId('txn'),
+        paymentId: payment.id,
+        clientId,
+        amount,
+        state: TransactionState.PENDING,
+        reference,
+        transferId: null,
+        emittedAt: new Date(),
+        updatedAt: new Date(),
+      });
+      payment.amount += amount;
+      recordPaymentEvent(tx, payment, 'payment.transaction_added', { transactionId: transaction.id, transactionAmount: amount.toString() });
+      return { paymentId: payment.id, transactionId: transaction.id };
+    });
+  }
+
+  /** Cancels one pending transaction; an authorized one has its reservation voided. */
+  async cancelTransaction(clientId: string, input: CancelTransactionInput): Promise<StepOutcome> {
+    return this.step(clientId, 'cancelPaymentTransaction', input, { transactionId: input.transactionId }, async (tx, payment) => {
+      const transaction = await tx.em.findOne(PaymentTransaction, { id: input.transactionId, paymentId: payment.id });
+      if (!transaction) throw new PaygridError(ErrorCode.NOT_FOUND, 'transactionId');
+      transactionMachine.assertMove(transaction.state, TransactionState.REVERTED, 'transactionId');
+      if (transaction.transferId) await this.ledger.void(tx, [transaction.transferId]);
+      transaction.state = TransactionState.REVERTED;
+      payment.amount -= transaction.amount;
+      recordPaymentEvent(tx, payment, 'payment.transaction_cancelled', { transactionId: transaction.id });
+      return { paymentId: payment.id, transactionId: transaction.id };
+    });
+  }
+
+  /**
+   * Reserves the total of the pending transactions on the buyer's account. When the account cannot
+   * cover it, the payment is declined (a final state, recorded) and the outcome says why.
+   */
+  async authorize(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(clientId, 'authorizePayment', input, {}, async (tx, payment) => {
+      accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.AUTHORIZED, 'paymentId');
+      const transactions = await this.pendingTransactions(tx, payment);
+      try {
+        const transfers = await this.ledger.reserve(tx, {
+          debitAccountId: payment.payerAccountId!,
+          creditAccountId: payment.beneficiaryAccountId!,
+          purpose: 'payment',
+          legs: transactions.map((t) => ({ amount: t.amount, reference: t.reference })),
+          field: 'paymentId',
+        });
+        transactions.forEach((t, i) => (t.transferId = transfers[i].id));
+        this.move(payment, AccountPaymentStatus.AUTHORIZED);
+        recordPaymentEvent(tx, payment, 'payment.authorized');
+        return { paymentId: payment.id };
+      } catch (error) {
+        if (!isPaygridError(error) || error.code !== ErrorCode.INSUFFICIENT_FUNDS) throw error;
+        for (const t of transactions) this.moveTransaction(t, TransactionState.DECLINED);
+        this.move(payment, AccountPaymentStatus.DECLINED);
+        recordPaymentEvent(tx, payment, 'payment.declined', { reason: ErrorCode.INSUFFICIENT_FUNDS });
+        return { paymentId: payment.id, declined: error };
+      }
+    });
+  }
+
+  /** Posts every reserved transaction to the seller: the payment completes. */
+  async execute(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(clientId, 'executePayment', input, {}, async (tx, payment) => {
+      accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.COMPLETED, 'paymentId');
+      const transactions = await this.pendingTransactions(tx, payment);
+      await this.ledger.post(tx, transactions.map((t) => t.transferId!));
+      for (const t of transactions) this.moveTransaction(t, TransactionState.COMPLETED);
+      this.move(payment, AccountPaymentStatus.COMPLETED);
+      recordPaymentEvent(tx, payment, 'payment.completed');
+      return { paymentId: payment.id };
+    });
+  }
+
+  /** Cancels a payment that is not final yet: reservations are voided, open transactions reverted. */
+  async cancel(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(clientId, 'cancelPayment', input, {}, async (tx, payment) => {
+      accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.CANCELLED, 'paymentId');
+      const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING });
+      const reserved = transactions.filter((t) => t.transferId).map((t) => t.transferId!);
+      await this.ledger.void(tx, reserved);
+      for (const t of transactions) this.moveTransaction(t, TransactionState.REVERTED);
+      this.move(payment, AccountPaymentStatus.CANCELLED);
+      recordPaymentEvent(tx, payment, 'payment.cancelled');
+      return { paymentId: payment.id };
+    });
+  }
+
+  /**
+   * Runs one step on a payment the client owns, in one transaction, idempotent when a key is given.
+   * The payment's optimistic lock makes concurrent steps on it run one after the other.
+   */
+  private async step(
+    clientId: string,
+    operation: string,
+    input: PaymentStepInput,
+    request: Record<string, unknown>,
+    work: (tx: Tx, payment: Payment) => Promise<StepOutcome>,
+  ): Promise<StepOutcome> {
+    if (input.idempotencyKey != null) validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+    return this.db.transaction(async (tx) => {
+      const run = async (): Promise<StoredOutcome> => {
+        const payment = await tx.em.findOne(Payment, { id: input.paymentId, clientId, flow: PaymentFlow.ACCOUNT_PAYMENT });
+        if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
+        return toStored(await work(tx, payment));
+      };
+      if (input.idempotencyKey == null) return fromStored(await run());
+      const { result } = await once(
+        tx,
+        {
+          scope: `${clientId}:idempotency`,
+          key: input.idempotencyKey,
+          keyField: 'idempotencyKey',
+          operation,
+          request: { paymentId: input.paymentId, ...request },
+        },
+        run,
+      );
+      return fromStored(result as StoredOutcome);
+    });
+  }
+
+  private async pendingTransactions(tx: Tx, payment: Payment): Promise<PaymentTransaction[]> {
+    const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING }, { orderBy: { id: 'asc' } });
+    if (!transactions.length) throw new PaygridError(ErrorCode.PAYMENT_EMPTY, 'paymentId');
+    return transactions;
+  }
+
+  private move(payment: Payment, to: AccountPaymentStatus): void {
+    accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, to);
+    payment.flowState = to;
+    payment.state = UNIFIED_STATE[to];
+  }
+
+  private moveTransaction(transaction: PaymentTransaction, to: TransactionState): void {
+    transactionMachine.assertMove(transaction.state, to);
+    transaction.state = to;
+  }
+}

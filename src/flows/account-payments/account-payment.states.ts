@@ -1,0 +1,37 @@
+import { PaymentState } from '../../payments/payment.entity';
+import { TransactionState } from '../../payments/transaction.entity';
+import { StateMachine } from '../../shared/state-machine';
+
+/** The account payment's own vocabulary (reference 004 plus the authorized and declined steps). */
+export enum AccountPaymentStatus {
+  PENDING = 'pending',
+  AUTHORIZED = 'authorized',
+  COMPLETED = 'completed',
+  DECLINED = 'declined',
+  CANCELLED = 'cancelled',
+}
+
+export const accountPaymentMachine = new StateMachine<AccountPaymentStatus>('payment', {
+  pending: [AccountPaymentStatus.AUTHORIZED, AccountPaymentStatus.DECLINED, AccountPaymentStatus.CANCELLED],
+  authorized: [AccountPaymentStatus.COMPLETED, AccountPaymentStatus.CANCELLED],
+  completed: [],
+  declined: [],
+  cancelled: [],
+});
+
+/** How each flow state reads in the unified vocabulary shared by every flow. */
+export const UNIFIED_STATE: Record<AccountPaymentStatus, PaymentState> = {
+  pending: PaymentState.PENDING,
+  authorized: PaymentState.ACCEPTED,
+  completed: PaymentState.COMPLETED,
+  declined: PaymentState.REJECTED,
+  cancelled: PaymentState.CANCELLED,
+};
+
+export const transactionMachine = new StateMachine<TransactionState>('transaction', {
+  pending: [TransactionState.COMPLETED, TransactionState.DECLINED, TransactionState.FAILED, TransactionState.REVERTED],
+  completed: [],
+  declined: [],
+  failed: [],
+  reverted: [],
+});

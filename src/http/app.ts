@@ -1,0 +1,142 @@
+import 'reflect-metadata';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { AccountService } from '../accounts/account.service';
+import type { Config } from '../config/config';
+import { OutboxDispatcher } from '../events/outbox';
+import { createPaygridPubSub } from '../events/pubsub';
+import { AccountPaymentService } from '../flows/account-payments/account-payment.service';
+import { createLoaders, unauthenticated, type Context, type Services } from '../graphql/context';
+import { MAX_QUERY_DEPTH, buildPaygridSchema, depthLimit } from '../graphql/schema';
+import { LedgerService } from '../ledger/ledger.service';
+import { registerTokenRoutes } from '../oauth/token.routes';
+import { TokenService, type Caller } from '../oauth/token.service';
+import { Database } from '../persistence/database';
+import { openDatabase } from '../persistence/orm';
+import { PaymentService } from '../payments/payment.service';
+import { isPaygridError } from '../shared/errors';
+
+export interface App {
+  url: string;
+  port: number;
+  services: Services;
+  http: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Called with every SQL statement (tests count them). */
+  onQuery?: (sql: string) => void;
+}
+
+function bearer(value: unknown): string | null {
+  return typeof value === 'string' && value.startsWith('Bearer ') ? value.slice(7).trim() : null;
+}
+
+/**
+ * Errors leave the API with a stable code and nothing internal: a business error thrown by a query
+ * (a bad cursor) becomes BAD_USER_INPUT with its code and field; anything unexpected is masked.
+ */
+function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (isPaygridError(original)) {
+    return { ...formatted, message: original.message, extensions: { code: 'BAD_USER_INPUT', userErrorCode: original.code, field: original.field } };
+  }
+  if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  }
+  return formatted;
+}
+
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
+  const orm = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  const db = new Database(orm);
+  const { pubSub, close: closePubSub } = createPaygridPubSub(config.redisUrl, config.redisPrefix);
+  const outbox = new OutboxDispatcher(db, pubSub, http.log);
+  db.onCommitted((events) => outbox.dispatch(events));
+
+  const ledger = new LedgerService();
+  const tokens = new TokenService(db);
+  const services: Services = {
+    db,
+    pubSub,
+    tokens,
+    ledger,
+    accounts: new AccountService(db, ledger),
+    payments: new PaymentService(db),
+    accountPayments: new AccountPaymentService(db, ledger),
+  };
+
+  const schema = await buildPaygridSchema(pubSub);
+  const wsServer = new WebSocketServer({ server: http.server, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller }>(
+    {
+      schema,
+      validate: (s, document) => validate(s, document, [...specifiedRules, depthLimit(MAX_QUERY_DEPTH)]),
+      // The token is checked once at connection_init; each event is checked again as it arrives.
+      onConnect: async (ctx) => {
+        const token = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+        const caller = token ? await tokens.authenticate(token) : null;
+        if (!caller) return false;
+        ctx.extra.caller = caller;
+        return true;
+      },
+      context: (ctx): Context => ({ caller: ctx.extra.caller ?? null, services, loaders: createLoaders(services) }),
+    },
+    wsServer,
+  );
+  const drainWebSockets: ApolloServerPlugin<Context> = {
+    async serverWillStart() {
+      return { drainServer: async () => void (await wsCleanup.dispose()) };
+    },
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets],
+  });
+  await apollo.start();
+
+  await http.register(formbody);
+  registerTokenRoutes(http, tokens);
+  http.get('/health', async () => ({ status: 'ok' }));
+  await http.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    context: async (request): Promise<Context> => {
+      const header = request.headers.authorization;
+      let caller: Caller | null = null;
+      if (header) {
+        const token = bearer(header);
+        caller = token ? await tokens.authenticate(token) : null;
+        if (!caller) throw unauthenticated('The bearer token is invalid, expired or revoked.');
+      }
+      return { caller, services, loaders: createLoaders(services) };
+    },
+  });
+
+  await http.listen({ port: config.port, host: config.host });
+  outbox.start();
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    port,
+    services,
+    http,
+    async close() {
+      await outbox.stop();
+      await http.close();
+      await closePubSub();
+      await orm.close(true);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import type { Context } from '../graphql/context';
+import { MinorUnitsScalar } from '../graphql/scalars';
+import { Scope } from '../oauth/scopes';
+
+@ObjectType({ description: 'The books of one asset: balances must sum to zero and match their entries.' })
+export class LedgerAssetReport {
+  @Field({ description: 'Asset code.' })
+  assetCode!: string;
+
+  @Field(() => Int, { description: 'Accounts in this asset, settlement included.' })
+  accounts!: number;
+
+  @Field(() => MinorUnitsScalar, { description: 'Sum of all posted balances: "0" when the books balance.' })
+  postedSum!: bigint;
+
+  @Field(() => Int, { description: 'Accounts whose stored balances differ from their entries or pending transfers: 0 when sound.' })
+  driftingAccounts!: number;
+}
+
+@Resolver()
+export class LedgerResolver {
+  @Authorized(Scope.LEDGER_READ)
+  @Query(() => [LedgerAssetReport], { description: 'Operator: checks the books of every asset.' })
+  async ledgerReport(@Ctx() ctx: Context): Promise<LedgerAssetReport[]> {
+    return ctx.services.db.transaction((tx) => ctx.services.ledger.report(tx));
+  }
+}

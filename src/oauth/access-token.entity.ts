@@ -1,0 +1,27 @@
+import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+
+/** A bearer token. Only its hash is stored, so a database leak gives no usable token. */
+@Entity({ tableName: 'access_token' })
+export class AccessToken {
+  @PrimaryKey({ type: 'string', length: 40 })
+  id!: string;
+
+  @Property({ type: 'string', length: 64, unique: true })
+  tokenHash!: string;
+
+  @Index()
+  @Property({ type: 'string', length: 64 })
+  clientId!: string;
+
+  @Property({ type: 'json' })
+  scopes!: string[];
+
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
+
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt: Date | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

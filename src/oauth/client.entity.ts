@@ -1,0 +1,25 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+/** A merchant application or the platform operator: credentials and the scopes it may ask for. */
+@Entity({ tableName: 'client' })
+export class Client {
+  @PrimaryKey({ type: 'string', length: 64 })
+  id!: string;
+
+  @Property({ type: 'string', length: 200 })
+  name!: string;
+
+  /** SHA-256 of the secret: secrets are 256-bit random values, so a fast hash is enough. */
+  @Property({ type: 'string', length: 64 })
+  secretHash!: string;
+
+  @Property({ type: 'json' })
+  scopes!: string[];
+
+  /** Set by the operator once the merchant's identity was checked; shown to payers. */
+  @Property({ type: 'boolean' })
+  verified: boolean = false;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

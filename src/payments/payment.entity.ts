@@ -1,0 +1,80 @@
+import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { MoneyType } from '../persistence/money-type';
+
+export enum PaymentFlow {
+  ACCOUNT_PAYMENT = 'account_payment',
+}
+
+/** The state every flow maps its own vocabulary onto, so one client can read any payment. */
+export enum PaymentState {
+  CREATED = 'created',
+  PENDING = 'pending',
+  ACCEPTED = 'accepted',
+  COMPLETED = 'completed',
+  REJECTED = 'rejected',
+  CANCELLED = 'cancelled',
+  EXPIRED = 'expired',
+  FAILED = 'failed',
+}
+
+/**
+ * One aggregate for every flow. Each change bumps `version` (optimistic lock), so two requests
+ * racing on one payment cannot both win; the loser retries on fresh state.
+ */
+@Entity({ tableName: 'payment' })
+@Unique({ properties: ['clientId', 'flow', 'requestId'] })
+@Index({ properties: ['payerAccountId', 'id'] })
+export class Payment {
+  @PrimaryKey({ type: 'string', length: 40 })
+  id!: string;
+
+  @Enum({ items: () => PaymentFlow, type: 'string' })
+  flow!: PaymentFlow;
+
+  @Enum({ items: () => PaymentState, type: 'string' })
+  state!: PaymentState;
+
+  /** The flow's own state name (account payments: pending, authorized, completed, …). */
+  @Property({ type: 'string', length: 30 })
+  flowState!: string;
+
+  @Index()
+  @Property({ type: 'string', length: 64 })
+  clientId!: string;
+
+  /** The client's own id for the payment (idempotency); ≤ 40 characters. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  requestId: string | null = null;
+
+  @Property({ type: 'string', length: 40, nullable: true })
+  payerAccountId: string | null = null;
+
+  @Index()
+  @Property({ type: 'string', length: 40, nullable: true })
+  beneficiaryAccountId: string | null = null;
+
+  @Property({ type: 'string', length: 10 })
+  assetCode!: string;
+
+  @Property({ type: 'integer' })
+  assetScale!: number;
+
+  @Property({ type: MoneyType })
+  amount: bigint = 0n;
+
+  @Property({ type: 'string', length: 140, nullable: true })
+  reference: string | null = null;
+
+  /** Sequence of the last event written for this payment. */
+  @Property({ type: 'integer' })
+  lastSequence: number = 0;
+
+  @Property({ type: 'integer', version: true })
+  version: number = 1;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

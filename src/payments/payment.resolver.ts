@@ -1,0 +1,106 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { AccountView, accountView } from '../accounts/account.types';
+import { PageArgs } from '../accounts/account.resolver';
+import type { PublishedEvent } from '../events/event-recorder';
+import { connectionOf } from '../graphql/common.types';
+import { notFound, requireCaller, type Context } from '../graphql/context';
+import { authorizedStream } from '../graphql/subscriptions';
+import { Scope } from '../oauth/scopes';
+import {
+  PaymentConnection,
+  PaymentEvent,
+  PaymentView,
+  TransactionView,
+  paymentEventView,
+  paymentView,
+  transactionView,
+} from './payment.types';
+
+@Resolver(() => PaymentView)
+export class PaymentResolver {
+  @Authorized(Scope.PAYMENTS_READ)
+  @Query(() => PaymentView, { nullable: true, description: 'One of your payments; null if it does not exist or is not yours.' })
+  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
+    const payment = await ctx.services.payments.get(ctx.caller!.clientId, id);
+    return payment && paymentView(payment);
+  }
+
+  @Authorized(Scope.PAYMENTS_READ)
+  @Query(() => TransactionView, { nullable: true, description: 'One of your transactions; null if it does not exist or is not yours.' })
+  async transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<TransactionView | null> {
+    const transaction = await ctx.services.payments.getTransaction(ctx.caller!.clientId, id);
+    if (!transaction) return null;
+    const payment = await ctx.loaders.payment.load(transaction.paymentId);
+    return transactionView(transaction, payment!);
+  }
+
+  @FieldResolver(() => AccountView, { nullable: true, description: 'The paying account, when it is yours.' })
+  async payerAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
+    return this.ownAccount(payment.payerAccountId, ctx);
+  }
+
+  @FieldResolver(() => AccountView, { nullable: true, description: 'The receiving account, when it is yours (otherwise only its id is shown).' })
+  async beneficiaryAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
+    return this.ownAccount(payment.beneficiaryAccountId, ctx);
+  }
+
+  @FieldResolver(() => [TransactionView], { description: 'The payment’s transactions, oldest first.' })
+  async transactions(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<TransactionView[]> {
+    const rows = await ctx.loaders.transactions.load(payment.id);
+    return rows.map((t) => transactionView(t, payment.amount));
+  }
+
+  @FieldResolver(() => [PaymentEvent], { description: 'The payment’s history, oldest first; pass the last sequence you saw to catch up.' })
+  async events(
+    @Root() payment: PaymentView,
+    @Ctx() ctx: Context,
+    @Arg('afterSequence', () => Int, { nullable: true, description: 'Only events after this sequence number.' }) afterSequence?: number | null,
+  ): Promise<PaymentEvent[]> {
+    const rows = await ctx.loaders.events.load(payment.id);
+    return rows.filter((e) => e.sequence > (afterSequence ?? 0)).map(paymentEventView);
+  }
+
+  @Subscription(() => PaymentEvent, {
+    description: 'Every change of one of your payments, as it commits.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
+      const payment = await ctx.services.payments.get(caller.clientId, args.paymentId);
+      if (!payment) throw notFound('payment');
+      return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('PAYMENT_EVENT', payment.id));
+    },
+  })
+  paymentUpdated(@Root() event: PublishedEvent, @Arg('paymentId', () => ID) _paymentId: string): PaymentEvent {
+    return paymentEventView(event);
+  }
+
+  @Subscription(() => PaymentEvent, {
+    description: 'Every change of your payments that one of your accounts pays or receives.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
+      const account = await ctx.services.accounts.get(caller.clientId, args.accountId);
+      if (!account) throw notFound('account');
+      return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
+    },
+  })
+  accountPaymentUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID) _accountId: string): PaymentEvent {
+    return paymentEventView(event);
+  }
+
+  private async ownAccount(id: string | null, ctx: Context): Promise<AccountView | null> {
+    if (!id) return null;
+    const account = await ctx.loaders.account.load(id);
+    return account && account.clientId === ctx.caller?.clientId ? accountView(account) : null;
+  }
+}
+
+@Resolver(() => AccountView)
+export class AccountPaymentsFieldResolver {
+  @Authorized(Scope.PAYMENTS_READ)
+  @FieldResolver(() => PaymentConnection, { description: 'Payments made from this account, newest first.' })
+  async payments(@Root() account: AccountView, @Args() page: PageArgs, @Ctx() ctx: Context): Promise<PaymentConnection> {
+    const result = await ctx.services.payments.listOfAccount(ctx.caller!.clientId, account.id, page);
+    return connectionOf(result ?? { nodes: [], hasNextPage: false, endCursor: null }, paymentView);
+  }
+}

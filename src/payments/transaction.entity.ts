@@ -1,0 +1,43 @@
+import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { MoneyType } from '../persistence/money-type';
+
+export enum TransactionState {
+  PENDING = 'pending',
+  COMPLETED = 'completed',
+  DECLINED = 'declined',
+  FAILED = 'failed',
+  REVERTED = 'reverted',
+}
+
+/** A movement of money attached to a payment, backed by a ledger transfer once authorized. */
+@Entity({ tableName: 'payment_transaction' })
+@Index({ properties: ['paymentId', 'id'] })
+export class PaymentTransaction {
+  @PrimaryKey({ type: 'string', length: 40 })
+  id!: string;
+
+  @Property({ type: 'string', length: 40 })
+  paymentId!: string;
+
+  @Property({ type: 'string', length: 64 })
+  clientId!: string;
+
+  @Property({ type: MoneyType })
+  amount!: bigint;
+
+  @Enum({ items: () => TransactionState, type: 'string' })
+  state!: TransactionState;
+
+  @Property({ type: 'string', length: 140, nullable: true })
+  reference: string | null = null;
+
+  /** The pending ledger transfer that reserves this transaction's funds, once authorized. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  transferId: string | null = null;
+
+  @Property({ type: 'datetime' })
+  emittedAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,61 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261121093746 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
+    this.addSql(`alter table "access_token" add constraint "access_token_token_hash_unique" unique ("token_hash");`);
+    this.addSql(`create index "access_token_client_id_index" on "access_token" ("client_id");`);
+
+    this.addSql(`create table "account" ("id" varchar(40) not null, "client_id" varchar(64) null, "name" varchar(200) null, "kind" text check ("kind" in ('customer', 'settlement')) not null, "asset_code" varchar(10) not null, "asset_scale" int not null, "posted" bigint not null default 0, "reserved" bigint not null default 0, "balance_version" int not null default 0, "created_at" timestamptz not null, constraint "account_pkey" primary key ("id"));`);
+    this.addSql(`create index "account_client_id_id_index" on "account" ("client_id", "id");`);
+
+    this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
+
+    this.addSql(`create table "event" ("id" serial primary key, "aggregate_type" varchar(20) not null, "aggregate_id" varchar(40) not null, "sequence" int not null, "type" varchar(60) not null, "client_id" varchar(64) null, "account_ids" jsonb not null, "payload" jsonb not null, "occurred_at" timestamptz not null, "published_at" timestamptz null);`);
+    this.addSql(`create index "event_client_id_index" on "event" ("client_id");`);
+    this.addSql(`create index "event_published_at_id_index" on "event" ("published_at", "id");`);
+    this.addSql(`alter table "event" add constraint "event_aggregate_type_aggregate_id_sequence_unique" unique ("aggregate_type", "aggregate_id", "sequence");`);
+
+    this.addSql(`create table "idempotency_record" ("id" serial primary key, "scope" varchar(120) not null, "key" varchar(255) not null, "operation" varchar(80) not null, "fingerprint" varchar(64) not null, "result" jsonb not null, "created_at" timestamptz not null);`);
+    this.addSql(`alter table "idempotency_record" add constraint "idempotency_record_scope_key_unique" unique ("scope", "key");`);
+
+    this.addSql(`create table "ledger_entry" ("id" serial primary key, "transfer_id" varchar(40) not null, "account_id" varchar(40) not null, "asset_code" varchar(10) not null, "amount" bigint not null, "created_at" timestamptz not null);`);
+    this.addSql(`create index "ledger_entry_transfer_id_index" on "ledger_entry" ("transfer_id");`);
+    this.addSql(`create index "ledger_entry_account_id_index" on "ledger_entry" ("account_id");`);
+
+    this.addSql(`create table "ledger_transfer" ("id" varchar(40) not null, "debit_account_id" varchar(40) not null, "credit_account_id" varchar(40) not null, "amount" bigint not null, "asset_code" varchar(10) not null, "state" text check ("state" in ('pending', 'posted', 'voided')) not null, "purpose" varchar(40) not null, "reference" varchar(200) null, "created_at" timestamptz not null, "settled_at" timestamptz null, constraint "ledger_transfer_pkey" primary key ("id"));`);
+    this.addSql(`create index "ledger_transfer_debit_account_id_index" on "ledger_transfer" ("debit_account_id");`);
+    this.addSql(`create index "ledger_transfer_credit_account_id_index" on "ledger_transfer" ("credit_account_id");`);
+
+    this.addSql(`create table "payment" ("id" varchar(40) not null, "flow" text check ("flow" in ('account_payment')) not null, "state" text check ("state" in ('created', 'pending', 'accepted', 'completed', 'rejected', 'cancelled', 'expired', 'failed')) not null, "flow_state" varchar(30) not null, "client_id" varchar(64) not null, "request_id" varchar(40) null, "payer_account_id" varchar(40) null, "beneficiary_account_id" varchar(40) null, "asset_code" varchar(10) not null, "asset_scale" int not null, "amount" bigint not null default 0, "reference" varchar(140) null, "last_sequence" int not null default 0, "version" int not null default 1, "created_at" timestamptz not null, "updated_at" timestamptz not null, constraint "payment_pkey" primary key ("id"));`);
+    this.addSql(`create index "payment_client_id_index" on "payment" ("client_id");`);
+    this.addSql(`create index "payment_beneficiary_account_id_index" on "payment" ("beneficiary_account_id");`);
+    this.addSql(`create index "payment_payer_account_id_id_index" on "payment" ("payer_account_id", "id");`);
+    this.addSql(`alter table "payment" add constraint "payment_client_id_flow_request_id_unique" unique ("client_id", "flow", "request_id");`);
+
+    this.addSql(`create table "payment_transaction" ("id" varchar(40) not null, "payment_id" varchar(40) not null, "client_id" varchar(64) not null, "amount" bigint not null, "state" text check ("state" in ('pending', 'completed', 'declined', 'failed', 'reverted')) not null, "reference" varchar(140) null, "transfer_id" varchar(40) null, "emitted_at" timestamptz not null, "updated_at" timestamptz not null, constraint "payment_transaction_pkey" primary key ("id"));`);
+    this.addSql(`create index "payment_transaction_payment_id_id_index" on "payment_transaction" ("payment_id", "id");`);
+  }
+
+  override async down(): Promise<void> {
+    this.addSql(`drop table if exists "access_token" cascade;`);
+
+    this.addSql(`drop table if exists "account" cascade;`);
+
+    this.addSql(`drop table if exists "client" cascade;`);
+
+    this.addSql(`drop table if exists "event" cascade;`);
+
+    this.addSql(`drop table if exists "idempotency_record" cascade;`);
+
+    this.addSql(`drop table if exists "ledger_entry" cascade;`);
+
+    this.addSql(`drop table if exists "ledger_transfer" cascade;`);
+
+    this.addSql(`drop table if exists "payment" cascade;`);
+
+    this.addSql(`drop table if exists "payment_transaction" cascade;`);
+  }
+
+}

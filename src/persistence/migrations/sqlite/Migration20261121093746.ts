@@ -1,0 +1,41 @@
+import { Migration } from '@mikro-orm/migrations';
+
+export class Migration20261121093746 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create unique index \`access_token_token_hash_unique\` on \`access_token\` (\`token_hash\`);`);
+    this.addSql(`create index \`access_token_client_id_index\` on \`access_token\` (\`client_id\`);`);
+
+    this.addSql(`create table \`account\` (\`id\` text not null, \`client_id\` text null, \`name\` text null, \`kind\` text check (\`kind\` in ('customer', 'settlement')) not null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`posted\` bigint not null default 0, \`reserved\` bigint not null default 0, \`balance_version\` integer not null default 0, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`account_client_id_id_index\` on \`account\` (\`client_id\`, \`id\`);`);
+
+    this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
+
+    this.addSql(`create table \`event\` (\`id\` integer not null primary key autoincrement, \`aggregate_type\` text not null, \`aggregate_id\` text not null, \`sequence\` integer not null, \`type\` text not null, \`client_id\` text null, \`account_ids\` json not null, \`payload\` json not null, \`occurred_at\` datetime not null, \`published_at\` datetime null);`);
+    this.addSql(`create index \`event_client_id_index\` on \`event\` (\`client_id\`);`);
+    this.addSql(`create index \`event_published_at_id_index\` on \`event\` (\`published_at\`, \`id\`);`);
+    this.addSql(`create unique index \`event_aggregate_type_aggregate_id_sequence_unique\` on \`event\` (\`aggregate_type\`, \`aggregate_id\`, \`sequence\`);`);
+
+    this.addSql(`create table \`idempotency_record\` (\`id\` integer not null primary key autoincrement, \`scope\` text not null, \`key\` text not null, \`operation\` text not null, \`fingerprint\` text not null, \`result\` json not null, \`created_at\` datetime not null);`);
+    this.addSql(`create unique index \`idempotency_record_scope_key_unique\` on \`idempotency_record\` (\`scope\`, \`key\`);`);
+
+    this.addSql(`create table \`ledger_entry\` (\`id\` integer not null primary key autoincrement, \`transfer_id\` text not null, \`account_id\` text not null, \`asset_code\` text not null, \`amount\` bigint not null, \`created_at\` datetime not null);`);
+    this.addSql(`create index \`ledger_entry_transfer_id_index\` on \`ledger_entry\` (\`transfer_id\`);`);
+    this.addSql(`create index \`ledger_entry_account_id_index\` on \`ledger_entry\` (\`account_id\`);`);
+
+    this.addSql(`create table \`ledger_transfer\` (\`id\` text not null, \`debit_account_id\` text not null, \`credit_account_id\` text not null, \`amount\` bigint not null, \`asset_code\` text not null, \`state\` text check (\`state\` in ('pending', 'posted', 'voided')) not null, \`purpose\` text not null, \`reference\` text null, \`created_at\` datetime not null, \`settled_at\` datetime null, primary key (\`id\`));`);
+    this.addSql(`create index \`ledger_transfer_debit_account_id_index\` on \`ledger_transfer\` (\`debit_account_id\`);`);
+    this.addSql(`create index \`ledger_transfer_credit_account_id_index\` on \`ledger_transfer\` (\`credit_account_id\`);`);
+
+    this.addSql(`create table \`payment\` (\`id\` text not null, \`flow\` text check (\`flow\` in ('account_payment')) not null, \`state\` text check (\`state\` in ('created', 'pending', 'accepted', 'completed', 'rejected', 'cancelled', 'expired', 'failed')) not null, \`flow_state\` text not null, \`client_id\` text not null, \`request_id\` text null, \`payer_account_id\` text null, \`beneficiary_account_id\` text null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`amount\` bigint not null default 0, \`reference\` text null, \`last_sequence\` integer not null default 0, \`version\` integer not null default 1, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`payment_client_id_index\` on \`payment\` (\`client_id\`);`);
+    this.addSql(`create index \`payment_beneficiary_account_id_index\` on \`payment\` (\`beneficiary_account_id\`);`);
+    this.addSql(`create index \`payment_payer_account_id_id_index\` on \`payment\` (\`payer_account_id\`, \`id\`);`);
+    this.addSql(`create unique index \`payment_client_id_flow_request_id_unique\` on \`payment\` (\`client_id\`, \`flow\`, \`request_id\`);`);
+
+    this.addSql(`create table \`payment_transaction\` (\`id\` text not null, \`payment_id\` text not null, \`client_id\` text not null, \`amount\` bigint not null, \`state\` text check (\`state\` in ('pending', 'completed', 'declined', 'failed', 'reverted')) not null, \`reference\` text null, \`transfer_id\` text null, \`emitted_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`payment_transaction_payment_id_id_index\` on \`payment_transaction\` (\`payment_id\`, \`id\`);`);
+  }
+
+}

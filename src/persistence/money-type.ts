@@ -1,0 +1,27 @@
+import { Type } from '@mikro-orm/core';
+
+/**
+ * Minor units as `bigint`, stored in a signed 64-bit column. Read back as text so that no driver
+ * passes a balance through a JavaScript number (SQLite drivers would otherwise round past 2^53).
+ */
+export class MoneyType extends Type<bigint, string> {
+  override convertToDatabaseValue(value: bigint | string): string {
+    return value.toString();
+  }
+
+  override convertToJSValue(value: bigint | string | number): bigint {
+    return BigInt(value);
+  }
+
+  override convertToJSValueSQL(key: string): string {
+    return `cast(${key} as text)`;
+  }
+
+  override compareAsType(): string {
+    return 'string';
+  }
+
+  override getColumnType(): string {
+    return 'bigint';
+  }
+}

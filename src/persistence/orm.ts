@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { MikroORM, type Options } from '@mikro-orm/core';
+import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
+import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { Client } from '../oauth/client.entity';
+import { AccessToken } from '../oauth/access-token.entity';
+import { Account } from '../accounts/account.entity';
+import { LedgerTransfer } from '../ledger/transfer.entity';
+import { LedgerEntry } from '../ledger/entry.entity';
+import { Payment } from '../payments/payment.entity';
+import { PaymentTransaction } from '../payments/transaction.entity';
+import { DomainEvent } from '../events/event.entity';
+import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
+
+export const ENTITIES = [
+  Client,
+  AccessToken,
+  Account,
+  LedgerTransfer,
+  LedgerEntry,
+  Payment,
+  PaymentTransaction,
+  DomainEvent,
+  IdempotencyRecord,
+];
+
+export type DatabaseKind = 'sqlite' | 'postgresql';
+
+export function databaseKind(url: string): DatabaseKind {
+  return /^postgres(ql)?:\/\//.test(url) ? 'postgresql' : 'sqlite';
+}
+
+/** Where the compiled (or, for the generator, source) migrations of one database kind live. */
+export function migrationsPath(kind: DatabaseKind, source = false): string {
+  const here = source ? resolve(__dirname, '../../../src/persistence') : __dirname;
+  return join(here, 'migrations', kind);
+}
+
+export interface OrmOptions {
+  databaseUrl: string;
+  /** Called with every SQL statement, e.g. to count statements per request in tests. */
+  onQuery?: (sql: string) => void;
+}
+
+export function ormOptions({ databaseUrl, onQuery }: OrmOptions): Options {
+  const kind = databaseKind(databaseUrl);
+  const common: Options = {
+    entities: ENTITIES,
+    extensions: [Migrator],
+    forceUtcTimezone: true,
+    allowGlobalContext: false,
+    discovery: { disableDynamicFileAccess: true },
+    migrations: {
+      path: migrationsPath(kind),
+      glob: 'Migration*.js',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+    },
+    onQuery: (sql: string) => {
+      onQuery?.(sql);
+      return sql;
+    },
+  };
+  if (kind === 'postgresql') {
+    return { ...common, driver: PostgreSqlDriver, clientUrl: databaseUrl, pool: { min: 1, max: 10 } };
+  }
+  const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  return { ...common, driver: BetterSqliteDriver, dbName: file };
+}
+
+/** Connects and brings the schema up to date: every start runs the pending migrations. */
+export async function openDatabase(options: OrmOptions): Promise<MikroORM> {
+  const orm = await MikroORM.init(ormOptions(options));
+  if (databaseKind(options.databaseUrl) === 'sqlite') {
+    // WAL lets readers run beside the single writer; the busy timeout covers a second process.
+    await orm.em.getConnection().execute('pragma journal_mode = WAL');
+    await orm.em.getConnection().execute('pragma busy_timeout = 5000');
+  }
+  await orm.getMigrator().up();
+  return orm;
+}
