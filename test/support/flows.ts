@@ -1,0 +1,65 @@
+import type { TestClient, TestServer } from './server';
+
+/** Small steps every flow test needs, through the public API only. */
+export async function openAccount(server: TestServer, client: TestClient, assetCode = 'EUR', name?: string): Promise<string> {
+  const data = await server.ok(
+    client.token,
+    `mutation($input: CreateAccountInput!) { createAccount(input: $input) { account { id } userErrors { code field message } } }`,
+    { input: { assetCode, name } },
+  );
+  if (data.createAccount.userErrors.length) throw new Error(JSON.stringify(data.createAccount.userErrors));
+  return data.createAccount.account.id;
+}
+
+export async function fund(server: TestServer, operator: TestClient, accountId: string, amount: string, key = `fund-${accountId}-${amount}-${Math.random()}`): Promise<void> {
+  const data = await server.ok(
+    operator.token,
+    `mutation($input: FundAccountInput!) { fundAccount(input: $input) { account { id } userErrors { code field message } } }`,
+    { input: { accountId, amount, idempotencyKey: key } },
+  );
+  if (data.fundAccount.userErrors.length) throw new Error(JSON.stringify(data.fundAccount.userErrors));
+}
+
+export const PAYMENT_FIELDS = `payment { id state flowState requestId amount { value formatted assetCode } lastSequence }
+  transaction { id state amount { value } }
+  userErrors { code field message }`;
+
+export async function createPayment(
+  server: TestServer,
+  client: TestClient,
+  input: { accountId: string; sellerId: string; requestId: string; currency?: string; reference?: string },
+) {
+  const data = await server.ok(
+    client.token,
+    `mutation($input: CreateAccountPaymentInput!) { createAccountPayment(input: $input) { ${PAYMENT_FIELDS} } }`,
+    { input: { currency: 'EUR', ...input } },
+  );
+  return data.createAccountPayment;
+}
+
+export async function step(server: TestServer, client: TestClient, mutation: string, input: Record<string, unknown>) {
+  const inputType: Record<string, string> = {
+    addPaymentTransaction: 'AddPaymentTransactionInput',
+    cancelPaymentTransaction: 'CancelPaymentTransactionInput',
+    authorizePayment: 'PaymentStepInput',
+    executePayment: 'PaymentStepInput',
+    cancelPayment: 'PaymentStepInput',
+  };
+  const data = await server.ok(client.token, `mutation($input: ${inputType[mutation]}!) { ${mutation}(input: $input) { ${PAYMENT_FIELDS} } }`, { input });
+  return data[mutation];
+}
+
+export async function balance(server: TestServer, client: TestClient, accountId: string) {
+  const data = await server.ok(
+    client.token,
+    `query($id: ID!) { account(id: $id) { balance { posted { value } reserved { value } available { value } } } }`,
+    { id: accountId },
+  );
+  const b = data.account.balance;
+  return { posted: b.posted.value as string, reserved: b.reserved.value as string, available: b.available.value as string };
+}
+
+export async function ledgerReport(server: TestServer, operator: TestClient) {
+  const data = await server.ok(operator.token, `{ ledgerReport { assetCode accounts postedSum driftingAccounts } }`);
+  return data.ledgerReport as Array<{ assetCode: string; accounts: number; postedSum: string; driftingAccounts: number }>;
+}
