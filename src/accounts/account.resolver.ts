@@ -29,7 +29,7 @@ export class PageArgs {
 export class AccountResolver {
   @Authorized(Scope.ACCOUNTS_READ)
   @Query(() => AccountView, { nullable: true, description: 'One of your accounts; null if it does not exist or is not yours.' })
-  async account(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<AccountView | null> {
+  async account(@Arg('id', () => ID, { description: 'Account id, `acct_…`.' }) id: string, @Ctx() ctx: Context): Promise<AccountView | null> {
     const account = await ctx.services.accounts.get(ctx.caller!.clientId, id);
     return account && accountView(account);
   }
@@ -42,7 +42,7 @@ export class AccountResolver {
 
   @Authorized(Scope.ACCOUNTS_WRITE)
   @Mutation(() => AccountPayload, { description: 'Opens an account in one asset, with zero balances.' })
-  async createAccount(@Arg('input') input: CreateAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
+  async createAccount(@Arg('input', { description: 'The asset, and optionally the scale and a name.' }) input: CreateAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
     return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.create(ctx.caller!.clientId, input)) }), { account: null });
   }
 
@@ -50,7 +50,7 @@ export class AccountResolver {
   @Mutation(() => AccountPayload, {
     description: 'Operator: records a deposit from outside, moving money from the asset’s settlement account to the account.',
   })
-  async fundAccount(@Arg('input') input: FundAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
+  async fundAccount(@Arg('input', { description: 'The account, the amount and an idempotency key.' }) input: FundAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
     return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.fund(ctx.caller!.clientId, input)) }), { account: null });
   }
 
@@ -64,7 +64,7 @@ export class AccountResolver {
       return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('ACCOUNT_BALANCE', account.id));
     },
   })
-  accountBalanceUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID) _accountId: string): AccountBalanceEvent {
+  accountBalanceUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID, { description: 'One of your accounts, `acct_…`.' }) _accountId: string): AccountBalanceEvent {
     const p = event.payload as { posted: string; reserved: string; assetCode: string; assetScale: number };
     return {
       accountId: event.aggregateId,

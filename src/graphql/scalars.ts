@@ -9,7 +9,7 @@ function parse(value: unknown): bigint {
   }
   const amount = BigInt(value);
   if (amount > MAX_AMOUNT || amount < -MAX_AMOUNT) {
-    throw new GraphQLError('MinorUnits is outside the signed 64-bit range.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError('MinorUnits must lie within ±9223372036854775807.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return amount;
 }
@@ -18,7 +18,7 @@ function parse(value: unknown): bigint {
 export const MinorUnitsScalar = new GraphQLScalarType<bigint, string>({
   name: 'MinorUnits',
   description:
-    'An amount in minor units of its asset (cents for EUR), as a string of digits such as "5090", so that every signed 64-bit value is exact.',
+    'An amount in minor units of its asset (cents for EUR), as a string of digits such as "5090", so that every amount up to ±(2^63 − 1) is exact.',
   serialize(value) {
     if (typeof value === 'bigint') return value.toString();
     if (typeof value === 'string' && INTEGER.test(value)) return value;

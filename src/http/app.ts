@@ -55,7 +55,8 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
-  const orm = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm);
   const { pubSub, close: closePubSub } = createPaygridPubSub(config.redisUrl, config.redisPrefix);
   const outbox = new OutboxDispatcher(db, pubSub, http.log);

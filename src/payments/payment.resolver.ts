@@ -20,14 +20,14 @@ import {
 export class PaymentResolver {
   @Authorized(Scope.PAYMENTS_READ)
   @Query(() => PaymentView, { nullable: true, description: 'One of your payments; null if it does not exist or is not yours.' })
-  async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
+  async payment(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
     const payment = await ctx.services.payments.get(ctx.caller!.clientId, id);
     return payment && paymentView(payment);
   }
 
   @Authorized(Scope.PAYMENTS_READ)
   @Query(() => TransactionView, { nullable: true, description: 'One of your transactions; null if it does not exist or is not yours.' })
-  async transaction(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<TransactionView | null> {
+  async transaction(@Arg('id', () => ID, { description: 'Transaction id, `txn_…`.' }) id: string, @Ctx() ctx: Context): Promise<TransactionView | null> {
     const transaction = await ctx.services.payments.getTransaction(ctx.caller!.clientId, id);
     if (!transaction) return null;
     const payment = await ctx.loaders.payment.load(transaction.paymentId);
@@ -70,7 +70,7 @@ export class PaymentResolver {
       return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('PAYMENT_EVENT', payment.id));
     },
   })
-  paymentUpdated(@Root() event: PublishedEvent, @Arg('paymentId', () => ID) _paymentId: string): PaymentEvent {
+  paymentUpdated(@Root() event: PublishedEvent, @Arg('paymentId', () => ID, { description: 'One of your payments, `pay_…`.' }) _paymentId: string): PaymentEvent {
     return paymentEventView(event);
   }
 
@@ -84,7 +84,7 @@ export class PaymentResolver {
       return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
     },
   })
-  accountPaymentUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID) _accountId: string): PaymentEvent {
+  accountPaymentUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID, { description: 'One of your accounts, `acct_…`: payments it pays or receives.' }) _accountId: string): PaymentEvent {
     return paymentEventView(event);
   }
 

@@ -58,6 +58,7 @@ export function ormOptions({ databaseUrl, onQuery }: OrmOptions): Options {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     onQuery: (sql: string) => {
       onQuery?.(sql);
@@ -73,13 +74,13 @@ export function ormOptions({ databaseUrl, onQuery }: OrmOptions): Options {
 }
 
 /** Connects and brings the schema up to date: every start runs the pending migrations. */
-export async function openDatabase(options: OrmOptions): Promise<MikroORM> {
+export async function openDatabase(options: OrmOptions): Promise<{ orm: MikroORM; applied: string[] }> {
   const orm = await MikroORM.init(ormOptions(options));
   if (databaseKind(options.databaseUrl) === 'sqlite') {
     // WAL lets readers run beside the single writer; the busy timeout covers a second process.
     await orm.em.getConnection().execute('pragma journal_mode = WAL');
     await orm.em.getConnection().execute('pragma busy_timeout = 5000');
   }
-  await orm.getMigrator().up();
-  return orm;
+  const applied = await orm.getMigrator().up();
+  return { orm, applied: applied.map((m) => m.name) };
 }

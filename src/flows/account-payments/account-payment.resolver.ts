@@ -64,19 +64,19 @@ export class PaymentStepInput {
 export class AccountPaymentResolver {
   @Authorized(Scope.PAYMENTS_WRITE)
   @Mutation(() => PaymentPayload, { description: 'Creates a pending account payment from one of your accounts to a seller’s account.' })
-  async createAccountPayment(@Arg('input') input: CreateAccountPaymentInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async createAccountPayment(@Arg('input', { description: 'The buyer and seller accounts, the currency and your request id.' }) input: CreateAccountPaymentInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.create(ctx.caller!.clientId, input));
   }
 
   @Authorized(Scope.PAYMENTS_WRITE)
   @Mutation(() => PaymentPayload, { description: 'Adds a pending transaction to a payment that is not authorized yet.' })
-  async addPaymentTransaction(@Arg('input') input: AddPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async addPaymentTransaction(@Arg('input', { description: 'The payment, the amount and an idempotency key.' }) input: AddPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(ctx.caller!.clientId, input));
   }
 
   @Authorized(Scope.PAYMENTS_WRITE)
   @Mutation(() => PaymentPayload, { description: 'Cancels a pending transaction; its reserved funds, if any, are released.' })
-  async cancelPaymentTransaction(@Arg('input') input: CancelPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async cancelPaymentTransaction(@Arg('input', { description: 'The payment and the transaction to cancel.' }) input: CancelPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(ctx.caller!.clientId, input));
   }
 
@@ -84,19 +84,19 @@ export class AccountPaymentResolver {
   @Mutation(() => PaymentPayload, {
     description: 'Reserves the payment’s total on the buyer’s account. When it cannot be covered the payment is declined (final) with INSUFFICIENT_FUNDS.',
   })
-  async authorizePayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async authorizePayment(@Arg('input', { description: 'The payment to authorize.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.authorize(ctx.caller!.clientId, input));
   }
 
   @Authorized(Scope.PAYMENTS_WRITE)
   @Mutation(() => PaymentPayload, { description: 'Posts the reserved funds to the seller: the payment completes.' })
-  async executePayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async executePayment(@Arg('input', { description: 'The payment to execute.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.execute(ctx.caller!.clientId, input));
   }
 
   @Authorized(Scope.PAYMENTS_WRITE)
   @Mutation(() => PaymentPayload, { description: 'Cancels a payment that is pending or authorized; reservations are released.' })
-  async cancelPayment(@Arg('input') input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
+  async cancelPayment(@Arg('input', { description: 'The payment to cancel.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
     return this.respond(ctx, () => ctx.services.accountPayments.cancel(ctx.caller!.clientId, input));
   }
 

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { balance, createPayment, fund, ledgerReport, openAccount, step } from './support/flows';
+import { createTestDatabase, startServer, type TestClient, type TestServer } from './support/server';
+
+const PAYMENTS = 60;
+const TRANSACTIONS_PER_PAYMENT = 2;
+/** Statements one request may cost whatever its page size: token, account, page, and one per loader. */
+const MAX_STATEMENTS = 10;
+
+const PAGE_QUERY = `query($id: ID!, $first: Int!) {
+  account(id: $id) {
+    payments(first: $first) {
+      nodes {
+        id
+        payerAccount { id balance { available { value } } }
+        beneficiaryAccount { id }
+        transactions { id state }
+        events { sequence }
+      }
+    }
+  }
+}`;
+
+/**
+ * The outbox sweeper polls for unpublished events every second, and publishing after a commit claims
+ * events in the background: neither belongs to the request being measured.
+ */
+const OUTBOX = /published_at["`]?\s+is\s+null/i;
+
+describe('reads that do not multiply', () => {
+  let server: TestServer;
+  let merchant: TestClient;
+  let buyer: string;
+  let seller: string;
+  let counting = false;
+  let statements: string[] = [];
+  let lastActivity = Date.now();
+
+  before(async () => {
+    server = await startServer({
+      onQuery: (sql) => {
+        if (OUTBOX.test(sql)) return;
+        lastActivity = Date.now();
+        if (counting) statements.push(sql);
+      },
+    });
+    merchant = await server.client();
+    const operator = await server.operator();
+    buyer = await openAccount(server, merchant, 'EUR', 'buyer');
+    seller = await openAccount(server, merchant, 'EUR', 'seller');
+    await fund(server, operator, buyer, '1000.00');
+    for (let i = 0; i < PAYMENTS; i++) {
+      const { payment } = await createPayment(server, merchant, { accountId: buyer, sellerId: seller, requestId: `count-${i}` });
+      for (let t = 0; t < TRANSACTIONS_PER_PAYMENT; t++) {
+        const added = await step(server, merchant, 'addPaymentTransaction', { paymentId: payment.id, amount: '1.00', idempotencyKey: `count-${i}-${t}` });
+        assert.deepEqual(added.userErrors, []);
+      }
+    }
+    // Let the publication of the last commits finish, so that only the measured request is counted.
+    while (Date.now() - lastActivity < 300) await sleep(50);
+  });
+  after(() => server.close());
+
+  /** The SQL statements issued while serving one request for a page of `first` payments. */
+  async function statementsFor(first: number): Promise<{ sql: string[]; nodes: any[] }> {
+    statements = [];
+    counting = true;
+    try {
+      const data = await server.ok(merchant.token, PAGE_QUERY, { id: buyer, first });
+      return { sql: statements, nodes: data.account.payments.nodes };
+    } finally {
+      counting = false;
+    }
+  }
+
+  it('costs the same number of statements for a page of 10 and a page of 50', async (t) => {
+    const small = await statementsFor(10);
+    const large = await statementsFor(50);
+
+    for (const [first, { nodes }] of [[10, small], [50, large]] as const) {
+      assert.equal(nodes.length, first);
+      for (const node of nodes) {
+        assert.equal(node.payerAccount.id, buyer);
+        assert.equal(node.payerAccount.balance.available.value, '100000');
+        assert.equal(node.beneficiaryAccount.id, seller);
+        assert.equal(node.transactions.length, TRANSACTIONS_PER_PAYMENT);
+        assert.ok(node.transactions.every((tx: any) => tx.state === 'PENDING'));
+        assert.deepEqual(node.events.map((e: any) => e.sequence), [1, 2, 3]);
+      }
+    }
+    assert.deepEqual(large.nodes.slice(0, 10).map((n: any) => n.id), small.nodes.map((n: any) => n.id));
+
+    t.diagnostic(`statements: first 10 → ${small.sql.length}, first 50 → ${large.sql.length}`);
+    const listing = (sql: string[]) => sql.map((s, i) => `  ${i + 1}. ${s}`).join('\n');
+    assert.equal(large.sql.length, small.sql.length, `first 10:\n${listing(small.sql)}\nfirst 50:\n${listing(large.sql)}`);
+    assert.ok(small.sql.length <= MAX_STATEMENTS, `${small.sql.length} statements for one page:\n${listing(small.sql)}`);
+  });
+});
+
+describe('a restart', () => {
+  it('keeps accounts, balances and clients', async () => {
+    const database = await createTestDatabase();
+    try {
+      const first = await startServer({ database });
+      let merchant: TestClient;
+      let accountId: string;
+      try {
+        merchant = await first.client();
+        const operator = await first.operator();
+        accountId = await openAccount(first, merchant, 'EUR', 'survivor');
+        await fund(first, operator, accountId, '12.34');
+        assert.deepEqual(await balance(first, merchant, accountId), { posted: '1234', reserved: '0', available: '1234' });
+      } finally {
+        await first.close();
+      }
+
+      const second = await startServer({ database });
+      try {
+        // The client registered before the restart can still get a token: it was stored, not held in memory.
+        const token = await second.token(merchant.id, merchant.secret);
+        const again: TestClient = { ...merchant, token };
+        const read = await second.ok(token, `query($id: ID!) { account(id: $id) { id name assetCode } }`, { id: accountId });
+        assert.deepEqual(read.account, { id: accountId, name: 'survivor', assetCode: 'EUR' });
+        assert.deepEqual(await balance(second, again, accountId), { posted: '1234', reserved: '0', available: '1234' });
+        const operator = await second.operator();
+        assert.deepEqual(await ledgerReport(second, operator), [{ assetCode: 'EUR', accounts: 2, postedSum: '0', driftingAccounts: 0 }]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});
