@@ -34,8 +34,10 @@ export interface AppOptions {
   onQuery?: (sql: string) => void;
 }
 
+/** The token of an `Authorization: Bearer …` value; the scheme name is case-insensitive (RFC 7235). */
 function bearer(value: unknown): string | null {
-  return typeof value === 'string' && value.startsWith('Bearer ') ? value.slice(7).trim() : null;
+  const match = typeof value === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
+  return match ? match[1] : null;
 }
 
 /**
@@ -46,6 +48,11 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
   const original = error instanceof GraphQLError ? error.originalError : error;
   if (isPaygridError(original)) {
     return { ...formatted, message: original.message, extensions: { code: 'BAD_USER_INPUT', userErrorCode: original.code, field: original.field } };
+  }
+  // Apollo wraps validation errors and overwrites their code with GRAPHQL_VALIDATION_FAILED: keep
+  // the code our own rules gave (QUERY_TOO_DEEP), as graphql-ws clients get it.
+  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError && typeof original.extensions?.code === 'string') {
+    return { ...formatted, extensions: { ...formatted.extensions, code: original.extensions.code } };
   }
   if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
@@ -107,6 +114,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await apollo.start();
 
+  // No route ever answers a server error with its message: a driver's message is its SQL.
+  http.setErrorHandler((error: { statusCode?: number; code?: string; message?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) return reply.status(status).send({ error: error.code ?? 'BAD_REQUEST', message: error.message });
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+  });
   await http.register(formbody);
   registerTokenRoutes(http, tokens);
   http.get('/health', async () => ({ status: 'ok' }));

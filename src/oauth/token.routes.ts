@@ -7,6 +7,15 @@ interface ClientCredentials {
   viaBasic: boolean;
 }
 
+/** RFC 6749 §2.3.1: Basic credentials are form-urlencoded; a bad escape is bad credentials, not a crash. */
+function decodeBasicPart(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, '%20'));
+  } catch {
+    throw new OAuthError('invalid_client', 'Malformed Basic credentials.');
+  }
+}
+
 /** RFC 6749 §2.3.1: HTTP Basic or body parameters, never both. */
 function clientCredentials(request: FastifyRequest, body: Record<string, unknown>): ClientCredentials {
   const header = request.headers.authorization;
@@ -17,8 +26,8 @@ function clientCredentials(request: FastifyRequest, body: Record<string, unknown
     const colon = decoded.indexOf(':');
     if (colon < 0) throw new OAuthError('invalid_client', 'Malformed Basic credentials.');
     return {
-      clientId: decodeURIComponent(decoded.slice(0, colon)),
-      secret: decodeURIComponent(decoded.slice(colon + 1)),
+      clientId: decodeBasicPart(decoded.slice(0, colon)),
+      secret: decodeBasicPart(decoded.slice(colon + 1)),
       viaBasic: true,
     };
   }
@@ -36,6 +45,23 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError, viaBasic: boolea
 
 /** The OAuth2 token endpoint; accepts form-encoded and JSON bodies. */
 export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService): void {
+  app.register(async (scope) => {
+    // Whatever fails here (an unreadable body, a bug, the database) answers in RFC 6749 §5.2 form
+    // and never with the error's own message, which for a driver error is the SQL statement.
+    scope.setErrorHandler((error, request, reply) => {
+      reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        return reply.status(400).send({ error: 'invalid_request', error_description: 'The request body could not be read.' });
+      }
+      request.log.error({ err: error }, 'token endpoint failed');
+      return reply.status(500).send({ error: 'server_error', error_description: 'The server could not handle the request.' });
+    });
+    registerTokenRoute(scope, tokens);
+  });
+}
+
+function registerTokenRoute(app: FastifyInstance, tokens: TokenService): void {
   app.post('/oauth/token', async (request, reply) => {
     reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
     const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;

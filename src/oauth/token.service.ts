@@ -70,7 +70,8 @@ export class TokenService {
 
   /** Checks a client's credentials in constant time; an unknown client costs the same as a wrong secret. */
   async authenticateClient(clientId: string, secret: string): Promise<Client> {
-    const client = clientId.length <= 64 ? await this.findClient(clientId) : null;
+    // Only ids that could be ours reach the database (a NUL byte would make the driver fail).
+    const client = /^[\x21-\x7e]{1,64}$/.test(clientId) ? await this.findClient(clientId) : null;
     const expected = Buffer.from(client?.secretHash ?? sha256(`absent:${clientId}`), 'hex');
     const given = Buffer.from(sha256(secret), 'hex');
     if (!timingSafeEqual(expected, given) || !client) throw new OAuthError('invalid_client', 'Client authentication failed.');

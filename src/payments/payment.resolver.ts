@@ -34,11 +34,13 @@ export class PaymentResolver {
     return transactionView(transaction, payment!);
   }
 
+  @Authorized(Scope.ACCOUNTS_READ)
   @FieldResolver(() => AccountView, { nullable: true, description: 'The paying account, when it is yours.' })
   async payerAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
     return this.ownAccount(payment.payerAccountId, ctx);
   }
 
+  @Authorized(Scope.ACCOUNTS_READ)
   @FieldResolver(() => AccountView, { nullable: true, description: 'The receiving account, when it is yours (otherwise only its id is shown).' })
   async beneficiaryAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
     return this.ownAccount(payment.beneficiaryAccountId, ctx);
