@@ -12,7 +12,6 @@ import {
   type GraphQLArgument,
   type GraphQLSchema,
 } from 'graphql';
-import { createPaygridPubSub } from '../src/events/pubsub';
 import { buildPaygridSchema, printPaygridSchema } from '../src/graphql/schema';
 
 const COMMITTED = resolve(__dirname, '../../schema/schema.graphql');
@@ -25,7 +24,7 @@ describe('GraphQL schema', () => {
   let schema: GraphQLSchema;
 
   before(async () => {
-    schema = await buildPaygridSchema(createPaygridPubSub().pubSub);
+    schema = await buildPaygridSchema();
   });
 
   it('is what schema/schema.graphql says, byte for byte', () => {

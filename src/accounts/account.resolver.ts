@@ -61,7 +61,7 @@ export class AccountResolver {
       const caller = requireCaller(ctx, [Scope.ACCOUNTS_READ]);
       const account = await ctx.services.accounts.get(caller.clientId, args.accountId);
       if (!account) throw notFound('account');
-      return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('ACCOUNT_BALANCE', account.id));
+      return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_BALANCE', account.id));
     },
   })
   accountBalanceUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID, { description: 'One of your accounts, `acct_…`.' }) _accountId: string): AccountBalanceEvent {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../persistence/database';
 import { DomainEvent, EventAggregate } from './event.entity';
 import { toPublished } from './event-recorder';
-import type { PaygridPubSub } from './pubsub';
+import type { PubSubHandle } from './pubsub';
 
 const SWEEP_EVERY_MS = 1000;
 /** Events younger than this are left to the instance that wrote them. */
@@ -10,8 +10,9 @@ const SWEEP_GRACE_MS = 2000;
 
 /**
  * Publishes committed events to subscribers. Each event is claimed with a conditional update first,
- * so with several instances (and the sweeper that picks up what a crash left behind) an event is
- * published once.
+ * so with several instances an event is published by one of them; a publication that fails releases
+ * its claim, and the sweeper publishes it again (as it does what a crash left behind). Subscribers
+ * may therefore see an event twice, and drop it by its sequence.
  */
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | null = null;
@@ -19,7 +20,7 @@ export class OutboxDispatcher {
 
   constructor(
     private readonly db: Database,
-    private readonly pubSub: PaygridPubSub,
+    private readonly pubSub: Pick<PubSubHandle, 'publish'>,
     private readonly log: FastifyBaseLogger,
   ) {}
 
@@ -60,16 +61,21 @@ export class OutboxDispatcher {
       const claimed = await em.nativeUpdate(DomainEvent, { id, publishedAt: null }, { publishedAt: new Date() });
       if (claimed !== 1) continue;
       const event = await em.findOneOrFail(DomainEvent, id);
-      this.publish(toPublished(event));
+      try {
+        await this.publish(toPublished(event));
+      } catch (error) {
+        await em.nativeUpdate(DomainEvent, { id }, { publishedAt: null });
+        throw error;
+      }
     }
   }
 
-  private publish(event: ReturnType<typeof toPublished>): void {
+  private async publish(event: ReturnType<typeof toPublished>): Promise<void> {
     if (event.aggregateType === EventAggregate.PAYMENT) {
-      this.pubSub.publish('PAYMENT_EVENT', event.aggregateId, event);
-      for (const accountId of event.accountIds) this.pubSub.publish('ACCOUNT_PAYMENT_EVENT', accountId, event);
+      await this.pubSub.publish('PAYMENT_EVENT', event.aggregateId, event);
+      for (const accountId of event.accountIds) await this.pubSub.publish('ACCOUNT_PAYMENT_EVENT', accountId, event);
     } else {
-      this.pubSub.publish('ACCOUNT_BALANCE', event.aggregateId, event);
+      await this.pubSub.publish('ACCOUNT_BALANCE', event.aggregateId, event);
     }
   }
 }

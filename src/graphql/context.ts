@@ -4,7 +4,7 @@ import type { AuthChecker } from 'type-graphql';
 import type { Account } from '../accounts/account.entity';
 import type { AccountService } from '../accounts/account.service';
 import type { DomainEvent } from '../events/event.entity';
-import type { PaygridPubSub } from '../events/pubsub';
+import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { TokenService, Caller } from '../oauth/token.service';
@@ -15,7 +15,7 @@ import type { PaymentTransaction } from '../payments/transaction.entity';
 
 export interface Services {
   db: Database;
-  pubSub: PaygridPubSub;
+  events: EventSubscriber;
   tokens: TokenService;
   ledger: LedgerService;
   accounts: AccountService;

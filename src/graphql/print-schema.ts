@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createPaygridPubSub } from '../events/pubsub';
 import { buildPaygridSchema, printPaygridSchema } from './schema';
 
 /** `npm run schema:print`: writes the SDL that the schema test compares against. */
 async function main(): Promise<void> {
-  const schema = await buildPaygridSchema(createPaygridPubSub().pubSub);
+  const schema = await buildPaygridSchema();
   const target = resolve(__dirname, '../../../schema/schema.graphql');
   writeFileSync(target, printPaygridSchema(schema));
   console.log(`wrote ${target}`);

@@ -1,7 +1,6 @@
 import { GraphQLError, lexicographicSortSchema, printSchema, type ASTNode, type GraphQLSchema, type ValidationContext, type ValidationRule, Kind } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { AccountResolver } from '../accounts/account.resolver';
-import type { PaygridPubSub } from '../events/pubsub';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
@@ -9,8 +8,21 @@ import { authChecker } from './context';
 
 export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, LedgerResolver] as const;
 
-export async function buildPaygridSchema(pubSub: PaygridPubSub): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], pubSub, authChecker, validate: false });
+/**
+ * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that
+ * type-graphql insists on is never used: it fails loudly if that ever changes.
+ */
+const UNUSED_PUBSUB = {
+  publish(): void {
+    throw new Error('events are published by the outbox, not through type-graphql');
+  },
+  subscribe(): AsyncIterable<unknown> {
+    throw new Error('subscriptions must declare their own subscribe function');
+  },
+};
+
+export async function buildPaygridSchema(): Promise<GraphQLSchema> {
+  return buildSchema({ resolvers: [...RESOLVERS], pubSub: UNUSED_PUBSUB, authChecker, validate: false });
 }
 
 /** The SDL committed in `schema/schema.graphql`, sorted so that it diffs cleanly. */

@@ -17,7 +17,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { registerTokenRoutes } from '../oauth/token.routes';
 import { TokenService, type Caller } from '../oauth/token.service';
 import { Database } from '../persistence/database';
-import { openDatabase } from '../persistence/orm';
+import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
 import { isPaygridError } from '../shared/errors';
 
@@ -64,16 +64,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
   const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
-  const db = new Database(orm);
-  const { pubSub, close: closePubSub } = createPaygridPubSub(config.redisUrl, config.redisPrefix);
-  const outbox = new OutboxDispatcher(db, pubSub, http.log);
+  const db = new Database(orm, databaseKind(config.databaseUrl));
+  const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => http.log.warn({ err }, `redis ${what} failed`));
+  const outbox = new OutboxDispatcher(db, events, http.log);
   db.onCommitted((events) => outbox.dispatch(events));
 
   const ledger = new LedgerService();
   const tokens = new TokenService(db);
   const services: Services = {
     db,
-    pubSub,
+    events: events.subscriber,
     tokens,
     ledger,
     accounts: new AccountService(db, ledger),
@@ -81,7 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accountPayments: new AccountPaymentService(db, ledger),
   };
 
-  const schema = await buildPaygridSchema(pubSub);
+  const schema = await buildPaygridSchema();
   const wsServer = new WebSocketServer({ server: http.server, path: '/graphql' });
   const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller }>(
     {
@@ -150,7 +150,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async close() {
       await outbox.stop();
       await http.close();
-      await closePubSub();
+      await events.close();
       await orm.close(true);
     },
   };

@@ -69,7 +69,7 @@ export class PaymentResolver {
       const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
       const payment = await ctx.services.payments.get(caller.clientId, args.paymentId);
       if (!payment) throw notFound('payment');
-      return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('PAYMENT_EVENT', payment.id));
+      return authorizedStream(ctx, caller, ctx.services.events.subscribe('PAYMENT_EVENT', payment.id));
     },
   })
   paymentUpdated(@Root() event: PublishedEvent, @Arg('paymentId', () => ID, { description: 'One of your payments, `pay_…`.' }) _paymentId: string): PaymentEvent {
@@ -83,7 +83,7 @@ export class PaymentResolver {
       const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
       const account = await ctx.services.accounts.get(caller.clientId, args.accountId);
       if (!account) throw notFound('account');
-      return authorizedStream(ctx, caller, ctx.services.pubSub.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
+      return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
     },
   })
   accountPaymentUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID, { description: 'One of your accounts, `acct_…`: payments it pays or receives.' }) _accountId: string): PaymentEvent {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  LockMode,
   DeadlockException,
   LockWaitTimeoutException,
   OptimisticLockError,
@@ -7,6 +8,7 @@ import {
   type MikroORM,
 } from '@mikro-orm/core';
 import type { DomainEvent } from '../events/event.entity';
+import type { DatabaseKind } from './orm';
 
 /** Thrown inside a transaction when a concurrent request won a race that a retry will resolve. */
 export class ConcurrentWriteConflict extends Error {
@@ -18,7 +20,14 @@ export class ConcurrentWriteConflict extends Error {
 /** One unit of work: its entity manager and the events it recorded for publication after commit. */
 export class Tx {
   readonly events: DomainEvent[] = [];
-  constructor(readonly em: EntityManager) {}
+  constructor(
+    readonly em: EntityManager,
+    /**
+     * Lock mode that makes concurrent writers of one row queue instead of failing their optimistic
+     * check: a row lock on PostgreSQL; none on SQLite, whose single writer already serializes them.
+     */
+    readonly forUpdate: LockMode | undefined,
+  ) {}
 }
 
 const MAX_ATTEMPTS = 8;
@@ -35,7 +44,14 @@ function isRaceLost(error: unknown): boolean {
 export class Database {
   private readonly committedListeners: Array<(events: DomainEvent[]) => void> = [];
 
-  constructor(readonly orm: MikroORM) {}
+  private readonly rowLock: LockMode | undefined;
+
+  constructor(
+    readonly orm: MikroORM,
+    kind: DatabaseKind,
+  ) {
+    this.rowLock = kind === 'postgresql' ? LockMode.PESSIMISTIC_WRITE : undefined;
+  }
 
   /** A fresh entity manager for reads: one per request, never shared. */
   reader(): EntityManager {
@@ -56,7 +72,7 @@ export class Database {
       let tx: Tx | undefined;
       try {
         const result = await this.orm.em.fork().transactional(async (em) => {
-          tx = new Tx(em);
+          tx = new Tx(em, this.rowLock);
           return work(tx);
         });
         const events = tx!.events;

@@ -231,7 +231,8 @@ export class AccountPaymentService {
 
   /**
    * Runs one step on a payment the client owns, in one transaction, idempotent when a key is given.
-   * The payment's optimistic lock makes concurrent steps on it run one after the other.
+   * Concurrent steps on one payment queue on its row lock and each sees the state the previous left;
+   * the optimistic version check stays as the backstop.
    */
   private async step(
     clientId: string,
@@ -243,7 +244,11 @@ export class AccountPaymentService {
     if (input.idempotencyKey != null) validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     return this.db.transaction(async (tx) => {
       const run = async (): Promise<StoredOutcome> => {
-        const payment = await tx.em.findOne(Payment, { id: input.paymentId, clientId, flow: PaymentFlow.ACCOUNT_PAYMENT });
+        const payment = await tx.em.findOne(
+          Payment,
+          { id: input.paymentId, clientId, flow: PaymentFlow.ACCOUNT_PAYMENT },
+          { lockMode: tx.forUpdate },
+        );
         if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
         return toStored(await work(tx, payment));
       };
