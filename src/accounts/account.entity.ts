@@ -18,9 +18,14 @@ export class Account {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
 
-  /** Owner; null for the platform's settlement accounts. */
+  /** Owning client; null for the platform's settlement accounts and for payers' accounts. */
   @Property({ type: 'string', length: 64, nullable: true })
   clientId!: string | null;
+
+  /** Owning payer (user), for accounts of people rather than merchants. */
+  @Index()
+  @Property({ type: 'string', length: 40, nullable: true })
+  userId: string | null = null;
 
   @Property({ type: 'string', length: 200, nullable: true })
   name: string | null = null;

@@ -30,20 +30,20 @@ export class AccountResolver {
   @Authorized(Scope.ACCOUNTS_READ)
   @Query(() => AccountView, { nullable: true, description: 'One of your accounts; null if it does not exist or is not yours.' })
   async account(@Arg('id', () => ID, { description: 'Account id, `acct_…`.' }) id: string, @Ctx() ctx: Context): Promise<AccountView | null> {
-    const account = await ctx.services.accounts.get(ctx.caller!.clientId, id);
+    const account = await ctx.services.accounts.get(ctx.caller!, id);
     return account && accountView(account);
   }
 
   @Authorized(Scope.ACCOUNTS_READ)
   @Query(() => AccountConnection, { description: 'Your accounts, newest first.' })
   async accounts(@Args() page: PageArgs, @Ctx() ctx: Context): Promise<AccountConnection> {
-    return connectionOf(await ctx.services.accounts.list(ctx.caller!.clientId, page), accountView);
+    return connectionOf(await ctx.services.accounts.list(ctx.caller!, page), accountView);
   }
 
   @Authorized(Scope.ACCOUNTS_WRITE)
   @Mutation(() => AccountPayload, { description: 'Opens an account in one asset, with zero balances.' })
   async createAccount(@Arg('input', { description: 'The asset, and optionally the scale and a name.' }) input: CreateAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
-    return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.create(ctx.caller!.clientId, input)) }), { account: null });
+    return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.create(ctx.caller!, input)) }), { account: null });
   }
 
   @Authorized(Scope.LEDGER_FUND)
@@ -59,7 +59,7 @@ export class AccountResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const caller = requireCaller(ctx, [Scope.ACCOUNTS_READ]);
-      const account = await ctx.services.accounts.get(caller.clientId, args.accountId);
+      const account = await ctx.services.accounts.get(caller, args.accountId);
       if (!account) throw notFound('account');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_BALANCE', account.id));
     },

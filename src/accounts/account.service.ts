@@ -20,6 +20,23 @@ export interface FundAccountInput {
   reference?: string | null;
 }
 
+/**
+ * Who an account belongs to, as the caller's token says: the payer when the client acts for one
+ * (authorization code grant), else the client itself. A merchant never sees a payer's accounts.
+ */
+export interface Owner {
+  clientId: string;
+  userId: string | null;
+}
+
+export function ownerFilter(owner: Owner): { userId: string } | { clientId: string; userId: null } {
+  return owner.userId ? { userId: owner.userId } : { clientId: owner.clientId, userId: null };
+}
+
+export function owns(owner: Owner, account: Pick<Account, 'clientId' | 'userId'>): boolean {
+  return owner.userId ? account.userId === owner.userId : account.userId === null && account.clientId === owner.clientId;
+}
+
 const MAX_NAME = 200;
 const MAX_REFERENCE = 140;
 
@@ -29,14 +46,15 @@ export class AccountService {
     private readonly ledger: LedgerService,
   ) {}
 
-  async create(clientId: string, input: CreateAccountInput): Promise<Account> {
+  async create(owner: Owner, input: CreateAccountInput): Promise<Account> {
     const asset = currencyAsset(input.assetCode, 'assetCode', input.assetScale, 'assetScale');
     const name = input.name?.trim() || null;
     if (name && name.length > MAX_NAME) throw new PaygridError(ErrorCode.INVALID_INPUT, 'name', `The name is longer than ${MAX_NAME} characters.`);
     return this.db.transaction(async (tx) =>
       tx.em.create(Account, {
         id: newId('acct'),
-        clientId,
+        clientId: owner.userId ? null : owner.clientId,
+        userId: owner.userId,
         name,
         kind: AccountKind.CUSTOMER,
         ...asset,
@@ -48,15 +66,15 @@ export class AccountService {
     );
   }
 
-  /** An account the client owns, or null: another client's account looks the same as none. */
-  async get(clientId: string, id: string): Promise<Account | null> {
-    return this.db.reader().findOne(Account, { id, clientId });
+  /** An account of the owner, or null: another owner's account looks the same as none. */
+  async get(owner: Owner, id: string): Promise<Account | null> {
+    return this.db.reader().findOne(Account, { id, ...ownerFilter(owner) });
   }
 
-  async list(clientId: string, page: PageRequest): Promise<Page<Account>> {
+  async list(owner: Owner, page: PageRequest): Promise<Page<Account>> {
     const em = this.db.reader();
     return paginate(page, (beforeId, limit) =>
-      em.find(Account, { clientId, ...(beforeId ? { id: { $lt: beforeId } } : {}) }, { orderBy: { id: 'desc' }, limit }),
+      em.find(Account, { ...ownerFilter(owner), ...(beforeId ? { id: { $lt: beforeId } } : {}) }, { orderBy: { id: 'desc' }, limit }),
     );
   }
 

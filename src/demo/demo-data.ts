@@ -19,8 +19,8 @@ export async function ensureDemoData(services: Services): Promise<string[] | nul
     if (error instanceof UniqueConstraintViolationException) return null; // another instance got there first
     throw error;
   }
-  const buyer = await services.accounts.create(DEMO_MERCHANT.id, { assetCode: 'EUR', name: 'Demo buyer' });
-  const seller = await services.accounts.create(DEMO_MERCHANT.id, { assetCode: 'EUR', name: 'Demo seller' });
+  const buyer = await services.accounts.create({ clientId: DEMO_MERCHANT.id, userId: null }, { assetCode: 'EUR', name: 'Demo buyer' });
+  const seller = await services.accounts.create({ clientId: DEMO_MERCHANT.id, userId: null }, { assetCode: 'EUR', name: 'Demo seller' });
   await services.accounts.fund(DEMO_OPERATOR.id, { accountId: buyer.id, amount: '1000.00', idempotencyKey: 'demo-initial-deposit' });
   return [buyer.id, seller.id];
 }

@@ -9,12 +9,14 @@ import type { AccountPaymentService } from '../flows/account-payments/account-pa
 import type { LedgerService } from '../ledger/ledger.service';
 import type { TokenService, Caller } from '../oauth/token.service';
 import type { Database } from '../persistence/database';
+import type { Clock } from '../shared/clock';
 import type { Payment } from '../payments/payment.entity';
 import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
 
 export interface Services {
   db: Database;
+  clock: Clock;
   events: EventSubscriber;
   tokens: TokenService;
   ledger: LedgerService;

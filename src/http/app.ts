@@ -19,6 +19,7 @@ import { TokenService, type Caller } from '../oauth/token.service';
 import { Database } from '../persistence/database';
 import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
+import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
 
 export interface App {
@@ -32,6 +33,8 @@ export interface App {
 export interface AppOptions {
   /** Called with every SQL statement (tests count them). */
   onQuery?: (sql: string) => void;
+  /** Time for services and timed work; tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 /** The token of an `Authorization: Bearer …` value; the scheme name is case-insensitive (RFC 7235). */
@@ -73,6 +76,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const tokens = new TokenService(db);
   const services: Services = {
     db,
+    clock: options.clock ?? systemClock,
     events: events.subscriber,
     tokens,
     ledger,

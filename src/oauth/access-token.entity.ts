@@ -13,6 +13,11 @@ export class AccessToken {
   @Property({ type: 'string', length: 64 })
   clientId!: string;
 
+  /** The payer the client acts for (authorization code grant); null when it acts for itself. */
+  @Index()
+  @Property({ type: 'string', length: 40, nullable: true })
+  userId: string | null = null;
+
   @Property({ type: 'json' })
   scopes!: string[];
 

@@ -16,6 +16,21 @@ export class Client {
   @Property({ type: 'json' })
   scopes!: string[];
 
+  /** Redirect URIs registered for the authorization code grant, matched exactly (RFC 9700 §2.1). */
+  @Property({ type: 'json' })
+  redirectUris: string[] = [];
+
+  /** A public client (browser or mobile app) has no usable secret and must use PKCE. */
+  @Property({ type: 'boolean' })
+  isPublic: boolean = false;
+
+  /**
+   * Key that signs webhooks and callbacks to this client (HMAC). Unlike the client secret it must be
+   * readable to sign with, so it is a separate value that the client can rotate.
+   */
+  @Property({ type: 'string', length: 100 })
+  webhookSecret!: string;
+
   /** Set by the operator once the merchant's identity was checked; shown to payers. */
   @Property({ type: 'boolean' })
   verified: boolean = false;

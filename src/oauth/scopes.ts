@@ -8,7 +8,23 @@ export enum Scope {
   LEDGER_FUND = 'ledger:fund',
   /** Operator: read the ledger's books. */
   LEDGER_READ = 'ledger:read',
+  /** Payer consent: the payer's name and username. */
+  PROFILE = 'profile',
+  /** Payer consent: create orders the payer approves and pays (also without the payer present). */
+  ORDERS_WRITE = 'orders:write',
 }
+
+/** How the consent page words each scope for a payer. */
+export const SCOPE_WORDING: Record<Scope, string> = {
+  [Scope.ACCOUNTS_READ]: 'See your accounts and their balances',
+  [Scope.ACCOUNTS_WRITE]: 'Open accounts in your name',
+  [Scope.PAYMENTS_READ]: 'See your payments and their history',
+  [Scope.PAYMENTS_WRITE]: 'Make payments from your accounts',
+  [Scope.LEDGER_FUND]: 'Record deposits into any account (operator)',
+  [Scope.LEDGER_READ]: 'Read the books of the platform (operator)',
+  [Scope.PROFILE]: 'Know your name and username',
+  [Scope.ORDERS_WRITE]: 'Ask you to pay its orders, and charge orders you approved before',
+};
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scope);
 
@@ -20,3 +36,6 @@ export const MERCHANT_SCOPES: readonly Scope[] = [
 ];
 
 export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ];
+
+/** What a merchant may ask a payer to consent to (authorization code grant). */
+export const PAYER_CONSENT_SCOPES: readonly Scope[] = [Scope.PROFILE, Scope.ORDERS_WRITE, Scope.ACCOUNTS_READ, Scope.PAYMENTS_READ];

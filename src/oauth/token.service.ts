@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../persistence/database';
 import { newId, newSecret } from '../shared/ids';
 import { AccessToken } from './access-token.entity';
@@ -24,6 +24,8 @@ export class OAuthError extends Error {
 /** The caller of an API request, as its bearer token says. */
 export interface Caller {
   clientId: string;
+  /** The payer the client acts for, when the token came from a payer's consent. */
+  userId: string | null;
   scopes: ReadonlySet<string>;
   tokenId: string;
   expiresAt: Date;
@@ -41,14 +43,20 @@ export interface NewClient {
   scopes: readonly string[];
   secret?: string;
   verified?: boolean;
+  redirectUris?: readonly string[];
+  isPublic?: boolean;
 }
 
 export class TokenService {
   constructor(private readonly db: Database) {}
 
-  /** Registers a client; returns the secret in clear once, as only its hash is kept. */
-  async createClient(input: NewClient): Promise<{ client: Client; secret: string }> {
+  /**
+   * Registers a client; returns the secret in clear once, as only its hash is kept, and the key that
+   * signs its webhooks.
+   */
+  async createClient(input: NewClient): Promise<{ client: Client; secret: string; webhookSecret: string }> {
     const secret = input.secret ?? newSecret('pgs');
+    const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
     const unknown = input.scopes.filter((s) => !ALL_SCOPES.includes(s));
     if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')}`);
     const client = await this.db.transaction(async (tx) =>
@@ -58,10 +66,13 @@ export class TokenService {
         secretHash: sha256(secret),
         scopes: [...input.scopes],
         verified: input.verified ?? false,
+        redirectUris: [...(input.redirectUris ?? [])],
+        isPublic: input.isPublic ?? false,
+        webhookSecret,
         createdAt: new Date(),
       }),
     );
-    return { client, secret };
+    return { client, secret, webhookSecret };
   }
 
   async findClient(id: string): Promise<Client | null> {
@@ -89,6 +100,7 @@ export class TokenService {
         id: newId('tok'),
         tokenHash: sha256(accessToken),
         clientId: client.id,
+        userId: null,
         scopes,
         expiresAt: new Date(Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000),
         revokedAt: null,
@@ -103,7 +115,7 @@ export class TokenService {
     if (!bearer || bearer.length > 200) return null;
     const token = await this.db.reader().findOne(AccessToken, { tokenHash: sha256(bearer) });
     if (!token || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return null;
-    return { clientId: token.clientId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt };
+    return { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt };
   }
 
   /** Whether a caller's token is still good, for long-lived subscriptions. */

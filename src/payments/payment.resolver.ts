@@ -1,4 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { owns } from '../accounts/account.service';
 import { AccountView, accountView } from '../accounts/account.types';
 import { PageArgs } from '../accounts/account.resolver';
 import type { PublishedEvent } from '../events/event-recorder';
@@ -81,7 +82,7 @@ export class PaymentResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
-      const account = await ctx.services.accounts.get(caller.clientId, args.accountId);
+      const account = await ctx.services.accounts.get(caller, args.accountId);
       if (!account) throw notFound('account');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
     },
@@ -93,7 +94,7 @@ export class PaymentResolver {
   private async ownAccount(id: string | null, ctx: Context): Promise<AccountView | null> {
     if (!id) return null;
     const account = await ctx.loaders.account.load(id);
-    return account && account.clientId === ctx.caller?.clientId ? accountView(account) : null;
+    return account && ctx.caller && owns(ctx.caller, account) ? accountView(account) : null;
   }
 }
 

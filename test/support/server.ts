@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config';
 import { createApp, type App } from '../../src/http/app';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES } from '../../src/oauth/scopes';
+import type { Clock } from '../../src/shared/clock';
 
 /** PostgreSQL when DATABASE_URL says so (a fresh database per test file), else a fresh SQLite file. */
 export const usingPostgres = /^postgres/.test(process.env.DATABASE_URL ?? '');
@@ -45,7 +46,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export interface TestClient {
   id: string;
   secret: string;
+  webhookSecret: string;
   token: string;
+}
+
+export interface ClientOptions {
+  redirectUris?: string[];
+  isPublic?: boolean;
+  verified?: boolean;
 }
 
 export interface GraphQLResponse<T = any> {
@@ -68,10 +76,10 @@ export class TestServer {
   }
 
   /** Registers a client and gets it a token over HTTP, as a merchant backend would. */
-  async client(scopes: readonly string[] = MERCHANT_SCOPES, name = 'Test merchant'): Promise<TestClient> {
-    const { client, secret } = await this.app.services.tokens.createClient({ name, scopes });
+  async client(scopes: readonly string[] = MERCHANT_SCOPES, name = 'Test merchant', options: ClientOptions = {}): Promise<TestClient> {
+    const { client, secret, webhookSecret } = await this.app.services.tokens.createClient({ name, scopes, ...options });
     const token = await this.token(client.id, secret);
-    return { id: client.id, secret, token };
+    return { id: client.id, secret, webhookSecret, token };
   }
 
   operator(): Promise<TestClient> {
@@ -132,6 +140,7 @@ export interface StartOptions {
   database?: TestDatabase;
   redisPrefix?: string;
   onQuery?: (sql: string) => void;
+  clock?: Clock;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -145,7 +154,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     logLevel: 'warn',
     demoData: false,
   };
-  const app = await createApp(config, { onQuery: options.onQuery });
+  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock });
   return new TestServer(app, database, !options.database);
 }
 

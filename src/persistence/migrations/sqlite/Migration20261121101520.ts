@@ -1,16 +1,18 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121093746 extends Migration {
+export class Migration20261121101520 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`access_token_token_hash_unique\` on \`access_token\` (\`token_hash\`);`);
     this.addSql(`create index \`access_token_client_id_index\` on \`access_token\` (\`client_id\`);`);
+    this.addSql(`create index \`access_token_user_id_index\` on \`access_token\` (\`user_id\`);`);
 
-    this.addSql(`create table \`account\` (\`id\` text not null, \`client_id\` text null, \`name\` text null, \`kind\` text check (\`kind\` in ('customer', 'settlement')) not null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`posted\` bigint not null default 0, \`reserved\` bigint not null default 0, \`balance_version\` integer not null default 0, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`account\` (\`id\` text not null, \`client_id\` text null, \`user_id\` text null, \`name\` text null, \`kind\` text check (\`kind\` in ('customer', 'settlement')) not null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`posted\` bigint not null default 0, \`reserved\` bigint not null default 0, \`balance_version\` integer not null default 0, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`account_user_id_index\` on \`account\` (\`user_id\`);`);
     this.addSql(`create index \`account_client_id_id_index\` on \`account\` (\`client_id\`, \`id\`);`);
 
-    this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`redirect_uris\` json not null, \`is_public\` integer not null default false, \`webhook_secret\` text not null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
 
     this.addSql(`create table \`event\` (\`id\` integer not null primary key autoincrement, \`aggregate_type\` text not null, \`aggregate_id\` text not null, \`sequence\` integer not null, \`type\` text not null, \`client_id\` text null, \`account_ids\` json not null, \`payload\` json not null, \`occurred_at\` datetime not null, \`published_at\` datetime null);`);
     this.addSql(`create index \`event_client_id_index\` on \`event\` (\`client_id\`);`);

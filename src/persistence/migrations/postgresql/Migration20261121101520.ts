@@ -1,16 +1,18 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121093746 extends Migration {
+export class Migration20261121101520 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
+    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
     this.addSql(`alter table "access_token" add constraint "access_token_token_hash_unique" unique ("token_hash");`);
     this.addSql(`create index "access_token_client_id_index" on "access_token" ("client_id");`);
+    this.addSql(`create index "access_token_user_id_index" on "access_token" ("user_id");`);
 
-    this.addSql(`create table "account" ("id" varchar(40) not null, "client_id" varchar(64) null, "name" varchar(200) null, "kind" text check ("kind" in ('customer', 'settlement')) not null, "asset_code" varchar(10) not null, "asset_scale" int not null, "posted" bigint not null default 0, "reserved" bigint not null default 0, "balance_version" int not null default 0, "created_at" timestamptz not null, constraint "account_pkey" primary key ("id"));`);
+    this.addSql(`create table "account" ("id" varchar(40) not null, "client_id" varchar(64) null, "user_id" varchar(40) null, "name" varchar(200) null, "kind" text check ("kind" in ('customer', 'settlement')) not null, "asset_code" varchar(10) not null, "asset_scale" int not null, "posted" bigint not null default 0, "reserved" bigint not null default 0, "balance_version" int not null default 0, "created_at" timestamptz not null, constraint "account_pkey" primary key ("id"));`);
+    this.addSql(`create index "account_user_id_index" on "account" ("user_id");`);
     this.addSql(`create index "account_client_id_id_index" on "account" ("client_id", "id");`);
 
-    this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
+    this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "redirect_uris" jsonb not null, "is_public" boolean not null default false, "webhook_secret" varchar(100) not null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
 
     this.addSql(`create table "event" ("id" serial primary key, "aggregate_type" varchar(20) not null, "aggregate_id" varchar(40) not null, "sequence" int not null, "type" varchar(60) not null, "client_id" varchar(64) null, "account_ids" jsonb not null, "payload" jsonb not null, "occurred_at" timestamptz not null, "published_at" timestamptz null);`);
     this.addSql(`create index "event_client_id_index" on "event" ("client_id");`);
