@@ -17,6 +17,8 @@ const SWEEP_GRACE_MS = 2000;
 export class OutboxDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
+  /** Publications started after commits; stop() waits for them before the database closes. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -26,7 +28,10 @@ export class OutboxDispatcher {
 
   /** Called right after a commit with the events it wrote. */
   dispatch(events: DomainEvent[]): void {
-    this.publishClaimed(events.map((e) => e.id)).catch((error) => this.log.error({ err: error }, 'outbox dispatch failed'));
+    const running: Promise<void> = this.publishClaimed(events.map((e) => e.id))
+      .catch((error) => this.log.error({ err: error }, 'outbox dispatch failed'))
+      .finally(() => this.inFlight.delete(running));
+    this.inFlight.add(running);
   }
 
   start(): void {
@@ -43,6 +48,7 @@ export class OutboxDispatcher {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.sweeping;
+    await Promise.all([...this.inFlight]);
   }
 
   private async sweep(): Promise<void> {

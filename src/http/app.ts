@@ -21,6 +21,7 @@ import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
 import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
+import { authenticateRequest, bearer } from './bearer';
 
 export interface App {
   url: string;
@@ -37,11 +38,6 @@ export interface AppOptions {
   clock?: Clock;
 }
 
-/** The token of an `Authorization: Bearer …` value; the scheme name is case-insensitive (RFC 7235). */
-function bearer(value: unknown): string | null {
-  const match = typeof value === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(value) : null;
-  return match ? match[1] : null;
-}
 
 /**
  * Errors leave the API with a stable code and nothing internal: a business error thrown by a query
@@ -131,13 +127,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: async (request): Promise<Context> => {
-      const header = request.headers.authorization;
-      let caller: Caller | null = null;
-      if (header) {
-        const token = bearer(header);
-        caller = token ? await tokens.authenticate(token) : null;
-        if (!caller) throw unauthenticated('The bearer token is invalid, expired or revoked.');
-      }
+      const caller = await authenticateRequest(request, tokens);
+      if (caller === false) throw unauthenticated('The bearer token is invalid, expired or revoked.');
       return { caller, services, loaders: createLoaders(services) };
     },
   });
@@ -152,8 +143,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     http,
     async close() {
-      await outbox.stop();
+      // HTTP first, so that no commit happens after the outbox stopped.
       await http.close();
+      await outbox.stop();
       await events.close();
       await orm.close(true);
     },

@@ -29,7 +29,7 @@ export class PaymentView {
   @Field(() => String, { nullable: true, description: 'Your own id for the payment (`request_id`), unique per client.' })
   requestId!: string | null;
 
-  @Field(() => Amount, { description: 'Total of the payment’s live transactions.' })
+  @Field(() => Amount, { description: 'Total of the payment: its transactions, less those cancelled one by one.' })
   amount!: Amount;
 
   @Field(() => String, { nullable: true, description: 'Free text shown on the payment.' })

@@ -4,15 +4,23 @@ import {
   DeadlockException,
   LockWaitTimeoutException,
   OptimisticLockError,
+  UniqueConstraintViolationException,
   type EntityManager,
   type MikroORM,
 } from '@mikro-orm/core';
 import type { DomainEvent } from '../events/event.entity';
 import type { DatabaseKind } from './orm';
+import type { PaygridError } from '../shared/errors';
 
-/** Thrown inside a transaction when a concurrent request won a race that a retry will resolve. */
+/**
+ * Thrown inside a transaction when a concurrent request won a race that a retry will resolve.
+ * `whenExhausted` is what the caller gets if every retry lost too (a retryable business error).
+ */
 export class ConcurrentWriteConflict extends Error {
-  constructor(what: string) {
+  constructor(
+    what: string,
+    readonly whenExhausted?: PaygridError,
+  ) {
     super(`Concurrent write on ${what}`);
   }
 }
@@ -32,12 +40,16 @@ export class Tx {
 
 const MAX_ATTEMPTS = 8;
 
+/** The unique (aggregate, sequence) index of events: a second writer of one payment's history lost the race. */
+const EVENT_SEQUENCE_INDEX = /event[._"`\s]*aggregate_type/;
+
 function isRaceLost(error: unknown): boolean {
   return (
     error instanceof OptimisticLockError ||
     error instanceof DeadlockException ||
     error instanceof LockWaitTimeoutException ||
-    error instanceof ConcurrentWriteConflict
+    error instanceof ConcurrentWriteConflict ||
+    (error instanceof UniqueConstraintViolationException && EVENT_SEQUENCE_INDEX.test(error.message))
   );
 }
 
@@ -79,7 +91,8 @@ export class Database {
         if (events.length) for (const listener of this.committedListeners) listener(events);
         return result;
       } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !isRaceLost(error)) throw error;
+        if (!isRaceLost(error)) throw error;
+        if (attempt >= MAX_ATTEMPTS) throw (error instanceof ConcurrentWriteConflict && error.whenExhausted) || error;
         await sleep(Math.floor(Math.random() * 10 * attempt));
       }
     }

@@ -23,6 +23,8 @@ export enum ErrorCode {
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   IDEMPOTENCY_KEY_IN_FLIGHT = 'IDEMPOTENCY_KEY_IN_FLIGHT',
   REFERENCE_TOO_LONG = 'REFERENCE_TOO_LONG',
+  URL_INVALID = 'URL_INVALID',
+  NO_ACCOUNT_IN_CURRENCY = 'NO_ACCOUNT_IN_CURRENCY',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -46,6 +48,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   IDEMPOTENCY_KEY_REUSED: 'This idempotency key was already used with a different request.',
   IDEMPOTENCY_KEY_IN_FLIGHT: 'A request with this idempotency key is still being processed; retry later.',
   REFERENCE_TOO_LONG: 'The reference is too long.',
+  URL_INVALID: 'The URL must be an absolute http or https URL.',
+  NO_ACCOUNT_IN_CURRENCY: 'There is no account in this currency to pay from or into.',
 };
 
 export class PaygridError extends Error {

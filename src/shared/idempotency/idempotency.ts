@@ -64,7 +64,9 @@ export async function once<R extends Record<string, unknown>>(
       createdAt: new Date(),
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) throw new ConcurrentWriteConflict(`idempotency key ${call.key}`);
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new ConcurrentWriteConflict(`idempotency key ${call.key}`, new PaygridError(ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT, call.keyField));
+    }
     throw error;
   }
   const result = await work();
