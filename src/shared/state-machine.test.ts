@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccountPaymentStatus, accountPaymentMachine, transactionMachine } from '../flows/account-payments/account-payment.states';
+import { InitiationState, initiationMachine } from '../flows/initiation/initiation.states';
 import { TransactionState } from '../payments/transaction.entity';
 import { ErrorCode, PaygridError } from './errors';
 import type { StateMachine } from './state-machine';
@@ -39,6 +40,25 @@ const transaction: Spec<TransactionState> = {
     [TransactionState.PENDING, TransactionState.REVERTED],
   ],
   finals: [TransactionState.COMPLETED, TransactionState.DECLINED, TransactionState.FAILED, TransactionState.REVERTED],
+};
+
+const initiation: Spec<InitiationState> = {
+  machine: initiationMachine,
+  states: Object.values(InitiationState),
+  steps: [
+    [InitiationState.CREATED, InitiationState.VALIDATING],
+    [InitiationState.CREATED, InitiationState.REJECTED],
+    [InitiationState.CREATED, InitiationState.EXPIRED],
+    [InitiationState.VALIDATING, InitiationState.PENDING],
+    [InitiationState.VALIDATING, InitiationState.REJECTED],
+    [InitiationState.VALIDATING, InitiationState.EXPIRED],
+    [InitiationState.PENDING, InitiationState.DONE],
+    [InitiationState.PENDING, InitiationState.ACCEPTED],
+    [InitiationState.PENDING, InitiationState.PARTIAL],
+    [InitiationState.PENDING, InitiationState.REJECTED],
+    [InitiationState.PENDING, InitiationState.EXPIRED],
+  ],
+  finals: [InitiationState.DONE, InitiationState.ACCEPTED, InitiationState.REJECTED, InitiationState.EXPIRED, InitiationState.PARTIAL],
 };
 
 function checkMachine<S extends string>(spec: Spec<S>): void {
@@ -93,3 +113,4 @@ function checkMachine<S extends string>(spec: Spec<S>): void {
 
 describe('account payment state machine', () => checkMachine(accountPayment));
 describe('transaction state machine', () => checkMachine(transaction));
+describe('bank payment initiation state machine', () => checkMachine(initiation));
