@@ -21,6 +21,8 @@ import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
 import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
+import { Scheduler } from '../jobs/scheduler';
+import { WebhookService } from '../webhooks/webhook.service';
 
 export interface App {
   url: string;
@@ -74,15 +76,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const ledger = new LedgerService();
   const tokens = new TokenService(db);
+  const clock = options.clock ?? systemClock;
+  const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
   const services: Services = {
     db,
-    clock: options.clock ?? systemClock,
+    clock,
     events: events.subscriber,
     tokens,
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
+    scheduler,
+    webhooks: new WebhookService(db, scheduler, clock, http.log, {
+      retryBaseMs: config.webhookRetryBaseMs,
+      maxAttempts: config.webhookMaxAttempts,
+    }),
   };
 
   const schema = await buildPaygridSchema();
@@ -144,6 +153,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
+  scheduler.start();
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -152,6 +162,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     http,
     async close() {
+      // Runs under way finish first: a delivery being sent is recorded before the database closes.
+      await scheduler.stop();
       await outbox.stop();
       await http.close();
       await events.close();
