@@ -142,9 +142,8 @@ export class WebhookService {
     return this.db.transaction(async (tx) => {
       const delivery = await tx.em.findOne(WebhookDelivery, { id: deliveryId, clientId }, { lockMode: tx.forUpdate });
       if (!delivery) throw new PaygridError(ErrorCode.NOT_FOUND, 'deliveryId');
-      DELIVERY_STATES.assertMove(delivery.state, WebhookDeliveryState.PENDING, 'deliveryId');
+      this.move(delivery, WebhookDeliveryState.PENDING, 'deliveryId');
       const now = this.clock.now();
-      delivery.state = WebhookDeliveryState.PENDING;
       delivery.nextAttemptAt = now;
       await this.scheduleAttempt(tx, { deliveryId, attempt: delivery.attempts + 1, resend: true }, now);
       return delivery;
@@ -221,10 +220,10 @@ export class WebhookService {
 
   private async record(job: DeliverJob, attemptedAt: Date, outcome: Outcome): Promise<void> {
     const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
-    await this.db.transaction(async (tx) => {
+    const state = await this.db.transaction(async (tx): Promise<WebhookDeliveryState | null> => {
       const delivery = await tx.em.findOne(WebhookDelivery, { id: job.deliveryId }, { lockMode: tx.forUpdate });
       // Another run recorded this attempt first (it outlived its lease): keep the first record.
-      if (!delivery || delivery.state !== WebhookDeliveryState.PENDING || delivery.attempts !== job.attempt - 1) return;
+      if (!delivery || delivery.state !== WebhookDeliveryState.PENDING || delivery.attempts !== job.attempt - 1) return null;
       tx.em.create(WebhookAttempt, {
         deliveryId: delivery.id,
         number: job.attempt,
@@ -239,17 +238,23 @@ export class WebhookService {
       delivery.lastError = outcome.error;
       delivery.nextAttemptAt = null;
       if (delivered) {
-        DELIVERY_STATES.assertMove(delivery.state, WebhookDeliveryState.DELIVERED);
-        delivery.state = WebhookDeliveryState.DELIVERED;
+        this.move(delivery, WebhookDeliveryState.DELIVERED);
         delivery.deliveredAt = attemptedAt;
       } else if (job.resend || job.attempt >= this.options.maxAttempts) {
-        DELIVERY_STATES.assertMove(delivery.state, WebhookDeliveryState.DEAD);
-        delivery.state = WebhookDeliveryState.DEAD;
-        this.log.warn({ delivery: delivery.id, attempts: job.attempt, status: outcome.status, error: outcome.error }, 'webhook delivery dead-lettered');
+        this.move(delivery, WebhookDeliveryState.DEAD);
       } else {
         delivery.nextAttemptAt = anchoredRetryAt(this.policy, delivery.createdAt, job.attempt, this.clock.now());
         await this.scheduleAttempt(tx, { deliveryId: delivery.id, attempt: job.attempt + 1 }, delivery.nextAttemptAt);
       }
+      return delivery.state;
     });
+    if (state === WebhookDeliveryState.DEAD) {
+      this.log.warn({ delivery: job.deliveryId, attempts: job.attempt, status: outcome.status, error: outcome.error }, 'webhook delivery dead-lettered');
+    }
+  }
+
+  private move(delivery: WebhookDelivery, to: WebhookDeliveryState, field?: string): void {
+    DELIVERY_STATES.assertMove(delivery.state, to, field);
+    delivery.state = to;
   }
 }
