@@ -77,6 +77,11 @@ const DELIVERY_STATES = new StateMachine<WebhookDeliveryState>('webhook delivery
 
 const MAX_ERROR_LENGTH = 500;
 
+/** Whether the delivery still waits for the attempt this job makes: pending, with the attempt before it recorded. */
+function awaits(delivery: WebhookDelivery | null, job: DeliverJob): delivery is WebhookDelivery {
+  return !!delivery && delivery.state === WebhookDeliveryState.PENDING && delivery.attempts === job.attempt - 1;
+}
+
 function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && error.name === 'TimeoutError') return `No answer within ${timeoutMs} ms.`;
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
@@ -185,7 +190,7 @@ export class WebhookService {
     const em = this.db.reader();
     const delivery = await em.findOne(WebhookDelivery, { id: job.deliveryId });
     // Already recorded: the run that made this attempt stopped before it could mark its job done.
-    if (!delivery || delivery.state !== WebhookDeliveryState.PENDING || delivery.attempts !== job.attempt - 1) return;
+    if (!awaits(delivery, job)) return;
     const client = await em.findOne(Client, { id: delivery.clientId }, { fields: ['webhookSecret'] });
     if (!client) throw new Error(`client ${delivery.clientId} of delivery ${delivery.id} not found`);
     const attemptedAt = this.clock.now();
@@ -223,7 +228,7 @@ export class WebhookService {
     const state = await this.db.transaction(async (tx): Promise<WebhookDeliveryState | null> => {
       const delivery = await tx.em.findOne(WebhookDelivery, { id: job.deliveryId }, { lockMode: tx.forUpdate });
       // Another run recorded this attempt first (it outlived its lease): keep the first record.
-      if (!delivery || delivery.state !== WebhookDeliveryState.PENDING || delivery.attempts !== job.attempt - 1) return null;
+      if (!awaits(delivery, job)) return null;
       tx.em.create(WebhookAttempt, {
         deliveryId: delivery.id,
         number: job.attempt,
