@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { balance, createPayment, fund, ledgerReport, openAccount, step } from './support/flows';
 import { createTestDatabase, startServer, type TestClient, type TestServer } from './support/server';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const PAYMENTS = 60;
 const TRANSACTIONS_PER_PAYMENT = 2;
@@ -24,10 +25,11 @@ const PAGE_QUERY = `query($id: ID!, $first: Int!) {
 }`;
 
 /**
- * The outbox sweeper polls for unpublished events every second, and publishing after a commit claims
- * events in the background: neither belongs to the request being measured.
+ * The outbox sweeper polls for unpublished events every second, publishing after a commit claims
+ * events in the background, and the scheduler polls for due jobs: none belongs to the request being
+ * measured.
  */
-const OUTBOX = /published_at["`]?\s+is\s+null/i;
+const BACKGROUND = /published_at["`]?\s+is\s+null|scheduled_job/i;
 
 describe('reads that do not multiply', () => {
   let server: TestServer;
@@ -41,7 +43,7 @@ describe('reads that do not multiply', () => {
   before(async () => {
     server = await startServer({
       onQuery: (sql) => {
-        if (OUTBOX.test(sql)) return;
+        if (BACKGROUND.test(sql)) return;
         lastActivity = Date.now();
         if (counting) statements.push(sql);
       },
@@ -96,6 +98,38 @@ describe('reads that do not multiply', () => {
     const listing = (sql: string[]) => sql.map((s, i) => `  ${i + 1}. ${s}`).join('\n');
     assert.equal(large.sql.length, small.sql.length, `first 10:\n${listing(small.sql)}\nfirst 50:\n${listing(large.sql)}`);
     assert.ok(small.sql.length <= MAX_STATEMENTS, `${small.sql.length} statements for one page:\n${listing(small.sql)}`);
+  });
+
+  it('costs the same for 5 and 30 webhook deliveries with their attempts', async (t) => {
+    const receiver = await WebhookReceiver.start(() => 500);
+    try {
+      const { db, webhooks, scheduler } = server.app.services;
+      for (let i = 0; i < 30; i++) {
+        await db.transaction((tx) => webhooks.enqueue(tx, { clientId: merchant.id, url: receiver.url(), eventType: 'X', body: { i }, scheme: 'standard' }));
+      }
+      await scheduler.runDue();
+      while (Date.now() - lastActivity < 300) await sleep(50);
+      const query = `query($first: Int!) { webhookDeliveries(first: $first) { nodes { id state attempts { number status } } } }`;
+      const measure = async (first: number) => {
+        statements = [];
+        counting = true;
+        try {
+          const data = await server.ok(merchant.token, query, { first });
+          return { sql: statements, nodes: data.webhookDeliveries.nodes };
+        } finally {
+          counting = false;
+        }
+      };
+      const small = await measure(5);
+      const large = await measure(30);
+      assert.equal(large.nodes.length, 30);
+      assert.ok(large.nodes.every((n: any) => n.state === 'PENDING' && n.attempts.length === 1 && n.attempts[0].status === 500));
+      t.diagnostic(`statements: first 5 → ${small.sql.length}, first 30 → ${large.sql.length}`);
+      assert.equal(large.sql.length, small.sql.length, large.sql.join('\n'));
+      assert.ok(small.sql.length <= MAX_STATEMENTS);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 

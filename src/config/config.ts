@@ -8,6 +8,20 @@ export interface Config {
   logLevel: string;
   /** Creates the demo clients and accounts on first start. */
   demoData: boolean;
+  /** How often each instance looks for due scheduled jobs. */
+  schedulerPollMs: number;
+  /** Width of the first webhook retry window; each next window doubles (see src/jobs/backoff.ts). */
+  webhookRetryBaseMs: number;
+  /** Attempts per webhook delivery, the first included, before it is dead-lettered. */
+  webhookMaxAttempts: number;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not "${raw}"`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -21,5 +35,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.REDIS_PREFIX || 'paygrid',
     logLevel: env.LOG_LEVEL ?? 'info',
     demoData: env.DEMO_DATA !== 'false',
+    schedulerPollMs: positiveInteger(env, 'SCHEDULER_POLL_MS', 1000),
+    webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
+    webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
   };
 }

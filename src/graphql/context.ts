@@ -10,9 +10,12 @@ import type { LedgerService } from '../ledger/ledger.service';
 import type { TokenService, Caller } from '../oauth/token.service';
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
+import type { Scheduler } from '../jobs/scheduler';
 import type { Payment } from '../payments/payment.entity';
 import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
+import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
+import type { WebhookService } from '../webhooks/webhook.service';
 
 export interface Services {
   db: Database;
@@ -23,6 +26,8 @@ export interface Services {
   accounts: AccountService;
   payments: PaymentService;
   accountPayments: AccountPaymentService;
+  scheduler: Scheduler;
+  webhooks: WebhookService;
 }
 
 /**
@@ -46,6 +51,7 @@ export function createLoaders(services: Services) {
       groupBy(await services.payments.transactionsOf(ids), 'paymentId', ids),
     ),
     events: new DataLoader<string, DomainEvent[]>(async (ids) => groupBy(await services.payments.events(ids), 'aggregateId', ids)),
+    webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
   };
 }
 

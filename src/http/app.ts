@@ -21,6 +21,8 @@ import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
 import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
+import { Scheduler } from '../jobs/scheduler';
+import { WebhookService } from '../webhooks/webhook.service';
 import { authenticateRequest, bearer } from './bearer';
 
 export interface App {
@@ -70,15 +72,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const ledger = new LedgerService();
   const tokens = new TokenService(db);
+  const clock = options.clock ?? systemClock;
+  const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
   const services: Services = {
     db,
-    clock: options.clock ?? systemClock,
+    clock,
     events: events.subscriber,
     tokens,
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
+    scheduler,
+    webhooks: new WebhookService(db, scheduler, clock, http.log, {
+      retryBaseMs: config.webhookRetryBaseMs,
+      maxAttempts: config.webhookMaxAttempts,
+    }),
   };
 
   const schema = await buildPaygridSchema();
@@ -135,6 +144,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
+  scheduler.start();
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
@@ -143,7 +153,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     http,
     async close() {
-      // HTTP first, so that no commit happens after the outbox stopped.
+      // Runs under way finish and are recorded first; then HTTP, so that no commit happens after the
+      // outbox stopped.
+      await scheduler.stop();
       await http.close();
       await outbox.stop();
       await events.close();

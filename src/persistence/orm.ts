@@ -13,6 +13,9 @@ import { Payment } from '../payments/payment.entity';
 import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
+import { ScheduledJob } from '../jobs/scheduled-job.entity';
+import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
+import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 
 export const ENTITIES = [
   Client,
@@ -24,6 +27,9 @@ export const ENTITIES = [
   PaymentTransaction,
   DomainEvent,
   IdempotencyRecord,
+  ScheduledJob,
+  WebhookDelivery,
+  WebhookAttempt,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { loadConfig } from '../../src/config/config';
+import { loadConfig, type Config } from '../../src/config/config';
 import { createApp, type App } from '../../src/http/app';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES } from '../../src/oauth/scopes';
 import type { Clock } from '../../src/shared/clock';
@@ -141,6 +141,8 @@ export interface StartOptions {
   redisPrefix?: string;
   onQuery?: (sql: string) => void;
   clock?: Clock;
+  /** Settings that differ from the defaults, e.g. a scheduler that never polls on its own. */
+  config?: Partial<Config>;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -153,6 +155,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     redisPrefix: options.redisPrefix ?? `paygrid-test-${randomBytes(4).toString('hex')}`,
     logLevel: 'warn',
     demoData: false,
+    ...options.config,
   };
   const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock });
   return new TestServer(app, database, !options.database);

@@ -1,0 +1,56 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { PageArgs } from '../accounts/account.resolver';
+import { connectionOf } from '../graphql/common.types';
+import type { Context } from '../graphql/context';
+import { mutate } from '../graphql/mutation';
+import { Scope } from '../oauth/scopes';
+import { WebhookDeliveryState } from './webhook-delivery.entity';
+import {
+  ResendWebhookDeliveryInput,
+  ResendWebhookDeliveryPayload,
+  WebhookAttemptView,
+  WebhookDeliveryConnection,
+  WebhookDeliveryView,
+  webhookAttemptView,
+  webhookDeliveryView,
+} from './webhook.types';
+
+@Resolver(() => WebhookDeliveryView)
+export class WebhookResolver {
+  @Authorized(Scope.PAYMENTS_READ)
+  @Query(() => WebhookDeliveryConnection, { description: 'Webhook deliveries to your endpoints, newest first.' })
+  async webhookDeliveries(
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('paymentId', () => ID, { nullable: true, description: 'Only deliveries about this payment, `pay_…`.' }) paymentId?: string | null,
+    @Arg('state', () => WebhookDeliveryState, { nullable: true, description: 'Only deliveries in this state, e.g. DEAD.' }) state?: WebhookDeliveryState | null,
+  ): Promise<WebhookDeliveryConnection> {
+    return connectionOf(await ctx.services.webhooks.list(ctx.caller!.clientId, { paymentId, state }, page), webhookDeliveryView);
+  }
+
+  @Authorized(Scope.PAYMENTS_READ)
+  @Query(() => WebhookDeliveryView, { nullable: true, description: 'One of your webhook deliveries; null if it does not exist or is not yours.' })
+  async webhookDelivery(@Arg('id', () => ID, { description: 'Delivery id, `whd_…`.' }) id: string, @Ctx() ctx: Context): Promise<WebhookDeliveryView | null> {
+    const delivery = await ctx.services.webhooks.get(ctx.caller!.clientId, id);
+    return delivery && webhookDeliveryView(delivery);
+  }
+
+  @FieldResolver(() => [WebhookAttemptView], { description: 'The delivery’s attempts, oldest first.' })
+  async attempts(@Root() delivery: WebhookDeliveryView, @Ctx() ctx: Context): Promise<WebhookAttemptView[]> {
+    return (await ctx.loaders.webhookAttempts.load(delivery.id)).map(webhookAttemptView);
+  }
+
+  @Authorized(Scope.PAYMENTS_WRITE)
+  @Mutation(() => ResendWebhookDeliveryPayload, {
+    description: 'Sends a delivered or dead-lettered delivery once more, with the same id and body and fresh signatures: one attempt, due now, without retries.',
+  })
+  async resendWebhookDelivery(
+    @Arg('input', { description: 'The delivery to send again.' }) input: ResendWebhookDeliveryInput,
+    @Ctx() ctx: Context,
+  ): Promise<ResendWebhookDeliveryPayload> {
+    return mutate<ResendWebhookDeliveryPayload>(
+      async () => ({ delivery: webhookDeliveryView(await ctx.services.webhooks.resend(ctx.caller!.clientId, input.deliveryId)) }),
+      { delivery: null },
+    );
+  }
+}
