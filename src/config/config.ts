@@ -8,6 +8,8 @@ export interface Config {
   logLevel: string;
   /** Creates the demo clients and accounts on first start. */
   demoData: boolean;
+  /** Where clients and browsers reach Paygrid, for links in resources and callbacks (PUBLIC_URL). */
+  publicUrl?: string;
   /** How often each instance looks for due scheduled jobs. */
   schedulerPollMs: number;
   /** Width of the first webhook retry window; each next window doubles (see src/jobs/backoff.ts). */
@@ -35,6 +37,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.REDIS_PREFIX || 'paygrid',
     logLevel: env.LOG_LEVEL ?? 'info',
     demoData: env.DEMO_DATA !== 'false',
+    publicUrl: env.PUBLIC_URL || undefined,
     schedulerPollMs: positiveInteger(env, 'SCHEDULER_POLL_MS', 1000),
     webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),

@@ -6,6 +6,7 @@ import type { AccountService } from '../accounts/account.service';
 import type { DomainEvent } from '../events/event.entity';
 import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
+import type { OrderService } from '../flows/orders/order.service';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { TokenService, Caller } from '../oauth/token.service';
 import type { Database } from '../persistence/database';
@@ -26,6 +27,7 @@ export interface Services {
   accounts: AccountService;
   payments: PaymentService;
   accountPayments: AccountPaymentService;
+  orders: OrderService;
   scheduler: Scheduler;
   webhooks: WebhookService;
 }

@@ -2,12 +2,13 @@ import { GraphQLError, lexicographicSortSchema, printSchema, type ASTNode, type 
 import { buildSchema } from 'type-graphql';
 import { AccountResolver } from '../accounts/account.resolver';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
+import { OrderResolver } from '../flows/orders/order.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { authChecker } from './context';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, LedgerResolver, WebhookResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, LedgerResolver, WebhookResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -23,6 +23,9 @@ import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
 import { Scheduler } from '../jobs/scheduler';
 import { WebhookService } from '../webhooks/webhook.service';
+import { PublicUrl } from '../config/public-url';
+import { OrderService } from '../flows/orders/order.service';
+import { registerOrderRoutes } from '../flows/orders/order.routes';
 import { authenticateRequest, bearer } from './bearer';
 
 export interface App {
@@ -74,6 +77,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const tokens = new TokenService(db);
   const clock = options.clock ?? systemClock;
   const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
+  const publicUrl = new PublicUrl(config.publicUrl);
+  const webhooks = new WebhookService(db, scheduler, clock, http.log, {
+    retryBaseMs: config.webhookRetryBaseMs,
+    maxAttempts: config.webhookMaxAttempts,
+  });
   const services: Services = {
     db,
     clock,
@@ -83,11 +91,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
+    orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
     scheduler,
-    webhooks: new WebhookService(db, scheduler, clock, http.log, {
-      retryBaseMs: config.webhookRetryBaseMs,
-      maxAttempts: config.webhookMaxAttempts,
-    }),
+    webhooks,
   };
 
   const schema = await buildPaygridSchema();
@@ -132,6 +138,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await http.register(formbody);
   registerTokenRoutes(http, tokens);
+  registerOrderRoutes(http, services.orders, tokens);
   http.get('/health', async () => ({ status: 'ok' }));
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
@@ -147,8 +154,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   scheduler.start();
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  publicUrl.listeningAt(url);
   return {
-    url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`,
+    url,
     port,
     services,
     http,

@@ -10,8 +10,10 @@ export enum Scope {
   LEDGER_READ = 'ledger:read',
   /** Payer consent: the payer's name and username. */
   PROFILE = 'profile',
-  /** Payer consent: create orders the payer approves and pays (also without the payer present). */
+  /** Payer consent: create orders that the payer approves on the checkout page, capture and cancel them. */
   ORDERS_WRITE = 'orders:write',
+  /** Payer consent: orders are approved at creation, without asking the payer each time (recurrent payments). */
+  ORDERS_RECURRENT = 'orders:recurrent',
 }
 
 /** How the consent page words each scope for a payer. */
@@ -23,7 +25,8 @@ export const SCOPE_WORDING: Record<Scope, string> = {
   [Scope.LEDGER_FUND]: 'Record deposits into any account (operator)',
   [Scope.LEDGER_READ]: 'Read the books of the platform (operator)',
   [Scope.PROFILE]: 'Know your name and username',
-  [Scope.ORDERS_WRITE]: 'Ask you to pay its orders, and charge orders you approved before',
+  [Scope.ORDERS_WRITE]: 'Ask you to pay its orders, and charge the orders you approve',
+  [Scope.ORDERS_RECURRENT]: 'Charge your account for its orders without asking you each time',
 };
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scope);
@@ -38,4 +41,10 @@ export const MERCHANT_SCOPES: readonly Scope[] = [
 export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ];
 
 /** What a merchant may ask a payer to consent to (authorization code grant). */
-export const PAYER_CONSENT_SCOPES: readonly Scope[] = [Scope.PROFILE, Scope.ORDERS_WRITE, Scope.ACCOUNTS_READ, Scope.PAYMENTS_READ];
+export const PAYER_CONSENT_SCOPES: readonly Scope[] = [
+  Scope.PROFILE,
+  Scope.ORDERS_WRITE,
+  Scope.ORDERS_RECURRENT,
+  Scope.ACCOUNTS_READ,
+  Scope.PAYMENTS_READ,
+];

@@ -1,8 +1,9 @@
-import { Entity, Enum, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { MoneyType } from '../persistence/money-type';
 
 export enum PaymentFlow {
   ACCOUNT_PAYMENT = 'account_payment',
+  ORDER = 'order',
 }
 
 /** The state every flow maps its own vocabulary onto, so one client can read any payment. */
@@ -28,10 +29,11 @@ export class Payment {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
 
-  @Enum({ items: () => PaymentFlow, type: 'string' })
+  /** Plain strings rather than database enums: flows and states grow without rebuilding tables. */
+  @Property({ type: 'string', length: 30 })
   flow!: PaymentFlow;
 
-  @Enum({ items: () => PaymentState, type: 'string' })
+  @Property({ type: 'string', length: 20 })
   state!: PaymentState;
 
   /** The flow's own state name (account payments: pending, authorized, completed, …). */

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121101520 extends Migration {
+export class Migration20261121103423 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
@@ -30,7 +30,7 @@ export class Migration20261121101520 extends Migration {
     this.addSql(`create index \`ledger_transfer_debit_account_id_index\` on \`ledger_transfer\` (\`debit_account_id\`);`);
     this.addSql(`create index \`ledger_transfer_credit_account_id_index\` on \`ledger_transfer\` (\`credit_account_id\`);`);
 
-    this.addSql(`create table \`payment\` (\`id\` text not null, \`flow\` text check (\`flow\` in ('account_payment')) not null, \`state\` text check (\`state\` in ('created', 'pending', 'accepted', 'completed', 'rejected', 'cancelled', 'expired', 'failed')) not null, \`flow_state\` text not null, \`client_id\` text not null, \`request_id\` text null, \`payer_account_id\` text null, \`beneficiary_account_id\` text null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`amount\` bigint not null default 0, \`reference\` text null, \`last_sequence\` integer not null default 0, \`version\` integer not null default 1, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`payment\` (\`id\` text not null, \`flow\` text not null, \`state\` text not null, \`flow_state\` text not null, \`client_id\` text not null, \`request_id\` text null, \`payer_account_id\` text null, \`beneficiary_account_id\` text null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`amount\` bigint not null default 0, \`reference\` text null, \`last_sequence\` integer not null default 0, \`version\` integer not null default 1, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`payment_client_id_index\` on \`payment\` (\`client_id\`);`);
     this.addSql(`create index \`payment_beneficiary_account_id_index\` on \`payment\` (\`beneficiary_account_id\`);`);
     this.addSql(`create index \`payment_payer_account_id_id_index\` on \`payment\` (\`payer_account_id\`, \`id\`);`);
@@ -38,6 +38,17 @@ export class Migration20261121101520 extends Migration {
 
     this.addSql(`create table \`payment_transaction\` (\`id\` text not null, \`payment_id\` text not null, \`client_id\` text not null, \`amount\` bigint not null, \`state\` text check (\`state\` in ('pending', 'completed', 'declined', 'failed', 'reverted')) not null, \`reference\` text null, \`transfer_id\` text null, \`emitted_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`payment_transaction_payment_id_id_index\` on \`payment_transaction\` (\`payment_id\`, \`id\`);`);
+
+    this.addSql(`create table \`scheduled_job\` (\`id\` text not null, \`kind\` text not null, \`key\` text null, \`payload\` json not null, \`state\` text check (\`state\` in ('pending', 'running', 'done', 'failed')) not null default 'pending', \`run_at\` datetime not null, \`attempts\` integer not null default 0, \`locked_until\` datetime null, \`last_error\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create index \`scheduled_job_state_run_at_index\` on \`scheduled_job\` (\`state\`, \`run_at\`);`);
+    this.addSql(`create unique index \`scheduled_job_kind_key_unique\` on \`scheduled_job\` (\`kind\`, \`key\`);`);
+
+    this.addSql(`create table \`webhook_attempt\` (\`id\` integer not null primary key autoincrement, \`delivery_id\` text not null, \`number\` integer not null, \`attempted_at\` datetime not null, \`status\` integer null, \`error\` text null, \`duration_ms\` integer not null, \`resend\` integer not null default false);`);
+    this.addSql(`create unique index \`webhook_attempt_delivery_id_number_unique\` on \`webhook_attempt\` (\`delivery_id\`, \`number\`);`);
+
+    this.addSql(`create table \`webhook_delivery\` (\`id\` text not null, \`client_id\` text not null, \`payment_id\` text null, \`event_type\` text not null, \`url\` text not null, \`body\` text not null, \`scheme\` text check (\`scheme\` in ('iumicash', 'powens', 'standard')) not null, \`state\` text check (\`state\` in ('pending', 'delivered', 'dead')) not null default 'pending', \`attempts\` integer not null default 0, \`next_attempt_at\` datetime null, \`last_status\` integer null, \`last_error\` text null, \`created_at\` datetime not null, \`delivered_at\` datetime null, primary key (\`id\`));`);
+    this.addSql(`create index \`webhook_delivery_payment_id_index\` on \`webhook_delivery\` (\`payment_id\`);`);
+    this.addSql(`create index \`webhook_delivery_client_id_id_index\` on \`webhook_delivery\` (\`client_id\`, \`id\`);`);
   }
 
 }

@@ -1,0 +1,22 @@
+/**
+ * The address clients and browsers reach Paygrid at (PUBLIC_URL, or the address it listens on),
+ * for links in resources and callbacks. Known only once the server listens when the port is chosen
+ * by the system, hence settable once.
+ */
+export class PublicUrl {
+  private base: string | null;
+
+  constructor(configured?: string) {
+    this.base = configured ? configured.replace(/\/+$/, '') : null;
+  }
+
+  /** Sets the address when none was configured. */
+  listeningAt(url: string): void {
+    this.base ??= url.replace(/\/+$/, '');
+  }
+
+  to(path: string): string {
+    if (!this.base) throw new Error('the public URL is not known before the server listens');
+    return `${this.base}${path}`;
+  }
+}

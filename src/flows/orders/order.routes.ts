@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateRequest } from '../../http/bearer';
+import { Scope } from '../../oauth/scopes';
+import type { TokenService } from '../../oauth/token.service';
+import { ErrorCode, isPaygridError, type PaygridError } from '../../shared/errors';
+import type { OrderService } from './order.service';
+
+/** iumiCash's error shape: `{ error, description, field_errors }`, with its status codes. */
+function sendError(reply: FastifyReply, status: number, error: string, description: string, fields: Array<{ field: string; message: string }> = []) {
+  return reply.status(status).send({ error, description, field_errors: fields });
+}
+
+function sendDomainError(reply: FastifyReply, error: PaygridError) {
+  if (error.code === ErrorCode.NOT_FOUND) return sendError(reply, 404, 'RESOURCE_NOT_FOUND', error.message);
+  if (error.code === ErrorCode.INSUFFICIENT_FUNDS) return sendError(reply, 400, 'ACCOUNT_BALANCE_IS_LOW', error.message);
+  const fields = error.field ? [{ field: error.field.join('.'), message: error.message }] : [];
+  if (error.code === ErrorCode.ILLEGAL_TRANSITION) return sendError(reply, 422, 'UNPROCESSIBLE_ENTITY', error.message, fields);
+  return sendError(reply, 400, 'INVALID_REQUEST', error.message, fields);
+}
+
+/**
+ * The REST face of orders, which the order's `self`, `capture` and `cancel` links point to. Same
+ * service as the GraphQL mutations; only translation here.
+ */
+export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, tokens: TokenService): void {
+  const vendor = async (request: FastifyRequest, reply: FastifyReply): Promise<string | null> => {
+    const caller = await authenticateRequest(request, tokens);
+    if (!caller) {
+      sendError(reply, 401, 'INVALID_AUTHZ', 'A valid bearer token is required.');
+      return null;
+    }
+    if (!caller.scopes.has(Scope.ORDERS_WRITE)) {
+      sendError(reply, 403, 'NOT_AUTHORIZED', 'This needs the scope orders:write.');
+      return null;
+    }
+    return caller.clientId;
+  };
+
+  const read = async (clientId: string, id: string, reply: FastifyReply) => {
+    const document = await orders.document(clientId, id);
+    return document ? reply.send(document) : sendError(reply, 404, 'RESOURCE_NOT_FOUND', 'No such order, or it is not yours.');
+  };
+
+  app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
+    const clientId = await vendor(request, reply);
+    return clientId && read(clientId, request.params.id, reply);
+  });
+
+  for (const action of ['capture', 'cancel'] as const) {
+    app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, async (request, reply) => {
+      const clientId = await vendor(request, reply);
+      if (!clientId) return;
+      try {
+        if (action === 'capture') await orders.capture(clientId, request.params.id, headerKey(request));
+        else await orders.cancel(clientId, request.params.id);
+      } catch (error) {
+        if (isPaygridError(error)) return sendDomainError(reply, error);
+        throw error;
+      }
+      return read(clientId, request.params.id, reply);
+    });
+  }
+}
+
+/** iumiCash sends its idempotency key as a `RequestId` header. */
+function headerKey(request: FastifyRequest): string | null {
+  const value = request.headers['requestid'];
+  return typeof value === 'string' ? value : null;
+}

@@ -1,0 +1,352 @@
+import { Account, AccountKind } from '../../accounts/account.entity';
+import type { PublicUrl } from '../../config/public-url';
+import { recordPaymentEvent } from '../../events/event-recorder';
+import type { LedgerService } from '../../ledger/ledger.service';
+import { currencyAsset, formatAmount, MAX_AMOUNT, parseAmount } from '../../money/money';
+import type { Database, Tx } from '../../persistence/database';
+import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import type { Clock } from '../../shared/clock';
+import { ErrorCode, PaygridError } from '../../shared/errors';
+import { newId } from '../../shared/ids';
+import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { OrderDetails, type OrderItem } from './order.entity';
+import { ORDER_UNIFIED_STATE, OrderStatus, orderMachine } from './order.states';
+
+export interface OrderItemInput {
+  name: string;
+  description?: string | null;
+  amount: { value: string; currencyCode: string };
+  count: number;
+}
+
+export interface CreateOrderInput {
+  externalId: string;
+  items: OrderItemInput[];
+  callbackUrl: string;
+  successUrl: string;
+  errorUrl: string;
+  /** Idempotency: a repeat with the same id returns the order as it is now. */
+  requestId?: string | null;
+}
+
+/** The vendor acting for a payer, as its token says. */
+export interface OrderCaller {
+  clientId: string;
+  userId: string;
+  /** The payer consented to recurrent charges: the order is approved when created. */
+  recurrent: boolean;
+}
+
+/** Queues a signed callback in the caller's transaction (the webhook outbox). */
+export interface CallbackQueue {
+  enqueue(
+    tx: Tx,
+    delivery: { clientId: string; url: string; eventType: string; paymentId: string; body: object; scheme: 'iumicash' },
+  ): Promise<unknown>;
+}
+
+/** Schedules timed work in the caller's transaction, and runs it. */
+export interface JobQueue {
+  schedule(tx: Tx, job: { kind: string; runAt: Date; payload: Record<string, unknown>; key?: string }): Promise<unknown>;
+  register<P>(kind: string, handler: (payload: P) => Promise<void>): void;
+}
+
+export interface OrderLink {
+  link: string;
+  rel: 'self' | 'approve' | 'capture' | 'cancel';
+  method: 'GET' | 'POST';
+}
+
+/** The order as vendors read it and receive it in callbacks (iumiCash's shape, snake case). */
+export interface OrderDocument {
+  id: string;
+  external_id: string;
+  client_id: string;
+  status: OrderStatus;
+  total: { value: string; currency_code: string };
+  items: Array<{ name: string; description: string | null; amount: { value: string; currency_code: string }; count: number }>;
+  links: OrderLink[];
+  created_at: string;
+  updated_at: string;
+}
+
+export const COMPLETE_ORDER_JOB = 'order.complete';
+/** Time between capture and completion: the vendor's funds settle. */
+const SETTLEMENT_DELAY_MS = 1000;
+const MAX_ITEMS = 100;
+const MAX_COUNT = 10_000;
+
+function absoluteUrl(value: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new PaygridError(ErrorCode.URL_INVALID, field);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || value.length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
+  return url.toString();
+}
+
+function text(value: string | null | undefined, field: string, max: number, required: boolean): string | null {
+  const trimmed = value?.trim() ?? '';
+  if (!trimmed) {
+    if (required) throw new PaygridError(ErrorCode.INVALID_INPUT, field, `${field} is required.`);
+    return null;
+  }
+  if (trimmed.length > max) throw new PaygridError(ErrorCode.INVALID_INPUT, field, `${field} is longer than ${max} characters.`);
+  return trimmed;
+}
+
+/**
+ * iumiCash-style orders: a vendor holding a payer's token creates an order; the payer approves it on
+ * the checkout page (the total is reserved on the payer's account), or it is approved at once when
+ * the payer consented to recurrent charges; the vendor captures it (posted to the vendor's account,
+ * completed once settled) or cancels it (the reservation is released). Every change queues a signed
+ * callback to the vendor.
+ */
+export class OrderService {
+  constructor(
+    private readonly db: Database,
+    private readonly ledger: LedgerService,
+    private readonly callbacks: CallbackQueue,
+    private readonly jobs: JobQueue,
+    private readonly publicUrl: PublicUrl,
+    private readonly clock: Clock,
+  ) {
+    jobs.register<{ paymentId: string }>(COMPLETE_ORDER_JOB, ({ paymentId }) => this.complete(paymentId));
+  }
+
+  async create(caller: OrderCaller, input: CreateOrderInput): Promise<{ paymentId: string }> {
+    const externalId = text(input.externalId, 'externalId', 255, true)!;
+    const urls = {
+      callbackUrl: absoluteUrl(input.callbackUrl, 'callbackUrl'),
+      successUrl: absoluteUrl(input.successUrl, 'successUrl'),
+      errorUrl: absoluteUrl(input.errorUrl, 'errorUrl'),
+    };
+    if (!Array.isArray(input.items) || input.items.length < 1 || input.items.length > MAX_ITEMS) {
+      throw new PaygridError(ErrorCode.INVALID_INPUT, 'items', `An order has 1 to ${MAX_ITEMS} items.`);
+    }
+    const asset = currencyAsset(input.items[0].amount.currencyCode, 'items.0.amount.currencyCode');
+    let total = 0n;
+    const items: OrderItem[] = input.items.map((item, i) => {
+      const at = `items.${i}`;
+      const itemAsset = currencyAsset(item.amount.currencyCode, `${at}.amount.currencyCode`);
+      if (itemAsset.assetCode !== asset.assetCode) {
+        throw new PaygridError(ErrorCode.ASSET_MISMATCH, `${at}.amount.currencyCode`, `Every item of an order is in one currency (${asset.assetCode}).`);
+      }
+      if (!Number.isInteger(item.count) || item.count < 1 || item.count > MAX_COUNT) {
+        throw new PaygridError(ErrorCode.INVALID_INPUT, `${at}.count`, `count is a whole number from 1 to ${MAX_COUNT}.`);
+      }
+      const unit = parseAmount(item.amount.value, asset.assetScale, `${at}.amount.value`);
+      total += unit * BigInt(item.count);
+      if (total > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, `${at}.amount.value`, 'The order total is larger than Paygrid can hold.');
+      return { name: text(item.name, `${at}.name`, 200, true)!, description: text(item.description, `${at}.description`, 1000, false), amount: unit.toString(), count: item.count };
+    });
+    if (input.requestId != null) validateIdempotencyKey(input.requestId, 'requestId');
+
+    const work = async (tx: Tx) => {
+      const payer = await tx.em.findOne(
+        Account,
+        { userId: caller.userId, assetCode: asset.assetCode, kind: AccountKind.CUSTOMER },
+        { orderBy: { id: 'asc' } },
+      );
+      if (!payer) throw new PaygridError(ErrorCode.NO_ACCOUNT_IN_CURRENCY, 'items.0.amount.currencyCode', `The payer has no ${asset.assetCode} account.`);
+      const vendor = await tx.em.findOne(
+        Account,
+        { clientId: caller.clientId, userId: null, assetCode: asset.assetCode, kind: AccountKind.CUSTOMER },
+        { orderBy: { id: 'asc' } },
+      );
+      if (!vendor) throw new PaygridError(ErrorCode.NO_ACCOUNT_IN_CURRENCY, 'items.0.amount.currencyCode', `The vendor has no ${asset.assetCode} account to be paid into.`);
+      const payment = tx.em.create(Payment, {
+        id: newId('pay'),
+        flow: PaymentFlow.ORDER,
+        state: ORDER_UNIFIED_STATE.created,
+        flowState: OrderStatus.CREATED,
+        clientId: caller.clientId,
+        requestId: input.requestId ?? null,
+        payerAccountId: payer.id,
+        beneficiaryAccountId: vendor.id,
+        ...asset,
+        amount: total,
+        reference: externalId.slice(0, 140),
+        lastSequence: 0,
+        version: 1,
+        createdAt: this.clock.now(),
+        updatedAt: this.clock.now(),
+      });
+      const order = tx.em.create(OrderDetails, { paymentId: payment.id, externalId, payerUserId: caller.userId, items, ...urls, transferId: null });
+      await this.changed(tx, payment, order, 'order.created');
+      if (caller.recurrent) await this.reserve(tx, payment, order);
+      return { paymentId: payment.id };
+    };
+
+    return this.db.transaction(async (tx) => {
+      if (input.requestId == null) return work(tx);
+      const { result } = await once(
+        tx,
+        {
+          scope: `${caller.clientId}:request_id`,
+          key: input.requestId,
+          keyField: 'requestId',
+          operation: 'createOrder',
+          request: { payer: caller.userId, externalId, items, ...urls, recurrent: caller.recurrent },
+        },
+        () => work(tx),
+      );
+      return { paymentId: String(result.paymentId) };
+    });
+  }
+
+  /** The payer approves on the checkout page: the total is reserved on the payer's account. */
+  async approve(payerUserId: string, paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { payment, order } = await this.forPayer(tx, payerUserId, paymentId);
+      await this.reserve(tx, payment, order);
+    });
+  }
+
+  /** The payer declines on the checkout page. */
+  async decline(payerUserId: string, paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { payment, order } = await this.forPayer(tx, payerUserId, paymentId);
+      await this.release(tx, payment, order, 'order.declined_by_payer');
+    });
+  }
+
+  /** The vendor takes the money: the reservation is posted to its account; completion follows. */
+  async capture(clientId: string, paymentId: string, idempotencyKey?: string | null): Promise<void> {
+    if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
+    await this.db.transaction(async (tx) => {
+      const run = async () => {
+        const { payment, order } = await this.forVendor(tx, clientId, paymentId);
+        this.move(payment, OrderStatus.CAPTURED, 'orderId');
+        await this.ledger.post(tx, [order.transferId!]);
+        await this.changed(tx, payment, order, 'order.captured');
+        await this.jobs.schedule(tx, {
+          kind: COMPLETE_ORDER_JOB,
+          runAt: new Date(this.clock.now().getTime() + SETTLEMENT_DELAY_MS),
+          payload: { paymentId },
+          key: paymentId,
+        });
+        return { paymentId };
+      };
+      if (idempotencyKey == null) return run();
+      return once(tx, { scope: `${clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'captureOrder', request: { paymentId } }, run);
+    });
+  }
+
+  /** The vendor cancels an order not captured yet; a reservation is released. */
+  async cancel(clientId: string, paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const { payment, order } = await this.forVendor(tx, clientId, paymentId);
+      await this.release(tx, payment, order, 'order.cancelled');
+    });
+  }
+
+  /** Scheduled after capture: the vendor's funds settled. A repeat finds the order completed and does nothing. */
+  async complete(paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const payment = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.ORDER }, { lockMode: tx.forUpdate });
+      if (!payment || payment.flowState !== OrderStatus.CAPTURED) return;
+      const order = await tx.em.findOneOrFail(OrderDetails, paymentId);
+      this.move(payment, OrderStatus.COMPLETED);
+      await this.changed(tx, payment, order, 'order.completed');
+    });
+  }
+
+  /** An order of this vendor as vendors read it, or null. */
+  async document(clientId: string, paymentId: string): Promise<OrderDocument | null> {
+    const em = this.db.reader();
+    const payment = await em.findOne(Payment, { id: paymentId, clientId, flow: PaymentFlow.ORDER });
+    if (!payment) return null;
+    return this.toDocument(payment, await em.findOneOrFail(OrderDetails, paymentId));
+  }
+
+  /** What the checkout page shows: the order, for its own payer only. */
+  async forCheckout(payerUserId: string, paymentId: string): Promise<{ payment: Payment; order: OrderDetails } | null> {
+    const em = this.db.reader();
+    const order = await em.findOne(OrderDetails, { paymentId, payerUserId });
+    if (!order) return null;
+    return { payment: await em.findOneOrFail(Payment, paymentId), order };
+  }
+
+  async details(paymentIds: readonly string[]): Promise<OrderDetails[]> {
+    return this.db.reader().find(OrderDetails, { paymentId: { $in: [...paymentIds] } });
+  }
+
+  links(paymentId: string): OrderLink[] {
+    return [
+      { link: this.publicUrl.to(`/orders/${paymentId}`), rel: 'self', method: 'GET' },
+      { link: this.publicUrl.to(`/checkout/${paymentId}`), rel: 'approve', method: 'GET' },
+      { link: this.publicUrl.to(`/orders/${paymentId}/capture`), rel: 'capture', method: 'POST' },
+      { link: this.publicUrl.to(`/orders/${paymentId}/cancel`), rel: 'cancel', method: 'POST' },
+    ];
+  }
+
+  toDocument(payment: Payment, order: OrderDetails): OrderDocument {
+    const money = (minor: bigint) => ({ value: formatAmount(minor, payment.assetScale), currency_code: payment.assetCode });
+    return {
+      id: payment.id,
+      external_id: order.externalId,
+      client_id: payment.clientId,
+      status: payment.flowState as OrderStatus,
+      total: money(payment.amount),
+      items: order.items.map((i) => ({ name: i.name, description: i.description, amount: money(BigInt(i.amount)), count: i.count })),
+      links: this.links(payment.id),
+      created_at: payment.createdAt.toISOString(),
+      updated_at: payment.updatedAt.toISOString(),
+    };
+  }
+
+  private async reserve(tx: Tx, payment: Payment, order: OrderDetails): Promise<void> {
+    this.move(payment, OrderStatus.APPROVED, 'orderId');
+    const [transfer] = await this.ledger.reserve(tx, {
+      debitAccountId: payment.payerAccountId!,
+      creditAccountId: payment.beneficiaryAccountId!,
+      purpose: 'order',
+      legs: [{ amount: payment.amount, reference: order.externalId.slice(0, 200) }],
+      field: 'orderId',
+    });
+    order.transferId = transfer.id;
+    await this.changed(tx, payment, order, 'order.approved');
+  }
+
+  private async release(tx: Tx, payment: Payment, order: OrderDetails, type: string): Promise<void> {
+    this.move(payment, OrderStatus.CANCELLED, 'orderId');
+    if (order.transferId) await this.ledger.void(tx, [order.transferId]);
+    await this.changed(tx, payment, order, type);
+  }
+
+  private move(payment: Payment, to: OrderStatus, field?: string): void {
+    orderMachine.assertMove(payment.flowState as OrderStatus, to, field);
+    payment.flowState = to;
+    payment.state = ORDER_UNIFIED_STATE[to];
+    payment.updatedAt = this.clock.now();
+  }
+
+  /** Records the change in the payment's history and queues the signed callback, in the same transaction. */
+  private async changed(tx: Tx, payment: Payment, order: OrderDetails, type: string): Promise<void> {
+    recordPaymentEvent(tx, payment, type, { externalId: order.externalId });
+    await this.callbacks.enqueue(tx, {
+      clientId: payment.clientId,
+      url: order.callbackUrl,
+      eventType: type,
+      paymentId: payment.id,
+      body: this.toDocument(payment, order),
+      scheme: 'iumicash',
+    });
+  }
+
+  private async forPayer(tx: Tx, payerUserId: string, paymentId: string) {
+    const order = await tx.em.findOne(OrderDetails, { paymentId, payerUserId });
+    if (!order) throw new PaygridError(ErrorCode.NOT_FOUND, 'orderId');
+    const payment = await tx.em.findOneOrFail(Payment, { id: paymentId }, { lockMode: tx.forUpdate });
+    return { payment, order };
+  }
+
+  private async forVendor(tx: Tx, clientId: string, paymentId: string) {
+    const payment = await tx.em.findOne(Payment, { id: paymentId, clientId, flow: PaymentFlow.ORDER }, { lockMode: tx.forUpdate });
+    if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'orderId');
+    return { payment, order: await tx.em.findOneOrFail(OrderDetails, paymentId) };
+  }
+}
