@@ -8,6 +8,13 @@ export interface Config {
   logLevel: string;
   /** Creates the demo clients and accounts on first start. */
   demoData: boolean;
+  /**
+   * The public base URL (`https://pay.example.com`): the OAuth issuer identifier and the base of
+   * the endpoints in its metadata. Unset: the address the server listens on.
+   */
+  publicUrl?: string;
+  /** Behind a TLS-terminating proxy: believe its X-Forwarded-* headers (https, client address). */
+  trustProxy: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -21,5 +28,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.REDIS_PREFIX || 'paygrid',
     logLevel: env.LOG_LEVEL ?? 'info',
     demoData: env.DEMO_DATA !== 'false',
+    publicUrl: env.PUBLIC_URL ? publicUrl(env.PUBLIC_URL) : undefined,
+    trustProxy: env.TRUST_PROXY === 'true',
   };
+}
+
+function publicUrl(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`PUBLIC_URL must be an http(s) URL, not "${value}"`);
+  if (url.search || url.hash) throw new Error('PUBLIC_URL must have no query or fragment');
+  return url.toString().replace(/\/+$/, '');
 }

@@ -7,18 +7,22 @@ import type { DomainEvent } from '../events/event.entity';
 import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import type { LedgerService } from '../ledger/ledger.service';
+import type { AuthorizationService } from '../oauth/authorization.service';
 import type { TokenService, Caller } from '../oauth/token.service';
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
 import type { Payment } from '../payments/payment.entity';
 import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
+import type { UserService } from '../users/user.service';
 
 export interface Services {
   db: Database;
   clock: Clock;
   events: EventSubscriber;
   tokens: TokenService;
+  users: UserService;
+  authorization: AuthorizationService;
   ledger: LedgerService;
   accounts: AccountService;
   payments: PaymentService;
