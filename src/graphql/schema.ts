@@ -4,9 +4,10 @@ import { AccountResolver } from '../accounts/account.resolver';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
+import { UserResolver } from '../users/user.resolver';
 import { authChecker } from './context';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, LedgerResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, LedgerResolver, UserResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that
