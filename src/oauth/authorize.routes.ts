@@ -94,7 +94,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, authorization: Aut
     const getUrl = `${AUTHORIZE_PATH}?${rawQuery(request)}`;
     if (!payer) return sendLoginPage(request, reply, { returnTo: getUrl, status: 401, error: 'Your session ended. Log in again to continue.' });
     if (!(await checkCsrf(request, body[CSRF_FIELD]))) {
-      request.log.warn('consent refused: CSRF token missing or wrong');
+      request.log.info('consent refused: CSRF token missing or wrong');
       return sendErrorPage(reply, 403, 'Request refused', 'This form expired or did not come from Paygrid. Nothing was approved. Go back and try again.');
     }
     const check = await authorization.checkAuthorizeRequest(request.query as Record<string, unknown>);

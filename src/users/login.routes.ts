@@ -68,7 +68,7 @@ export function registerLoginRoutes(app: FastifyInstance, users: UserService): v
     const returnTo = safeReturnTo(field(request.body, 'return_to'));
     const username = field(request.body, 'username') ?? '';
     if (!(await checkCsrf(request, field(request.body, CSRF_FIELD)))) {
-      request.log.warn('login refused: CSRF token missing or wrong');
+      request.log.info('login refused: CSRF token missing or wrong');
       return sendLoginPage(request, reply, {
         returnTo,
         username,
