@@ -395,6 +395,17 @@ describe('OAuth2 authorization code grant with PKCE (RFC 6749, 7636, 9700), paye
       const twice = new URL(authorizeUrl({ client: merchant.id, scope: 'accounts:read' }));
       twice.searchParams.append('client_id', otherMerchant.id);
       assertErrorPage(await browser.get(twice.toString()), /client_id/);
+      for (const odd of ['cli_\u0000', 'c'.repeat(500), "x' or 1=1 --"]) {
+        const page = await browser.get(authorizeUrl({ client: odd, scope: 'accounts:read' }));
+        assertErrorPage(page, /not known/);
+        assert.doesNotMatch(page.text, /select|sqlite|postgres/i);
+      }
+    });
+
+    it('answers an unreadable form with an error page, not the framework’s JSON', async () => {
+      const page = await alice.post('/login', {}, { 'content-type': 'application/json' });
+      assert.equal(page.status, 400);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
     });
 
     it('shows an error page for a redirect URI that is not exactly a registered one, logged in or not', async () => {

@@ -27,6 +27,7 @@ import { isPaygridError } from '../shared/errors';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
+import { registerPages } from './pages';
 import { registerPayerSessions } from './payer-session';
 
 export interface App {
@@ -142,8 +143,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let issuer = config.publicUrl ?? '';
   const getIssuer = () => issuer;
   registerPayerSessions(http, { sessions: new SessionService(db, clock), users });
-  registerLoginRoutes(http, users);
-  registerAuthorizeRoutes(http, services.authorization, getIssuer);
+  registerPages(http, (pages) => {
+    registerLoginRoutes(pages, users);
+    registerAuthorizeRoutes(pages, services.authorization, getIssuer);
+  });
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   http.get('/health', async () => ({ status: 'ok' }));
   await http.register(fastifyApollo(apollo), {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * The one layout and escaping helper of Paygrid's HTML pages (login, consent, checkout…). Every
@@ -121,4 +121,20 @@ export function sendErrorPage(reply: FastifyReply, status: number, title: string
  */
 export function sendRedirect(reply: FastifyReply, location: string): FastifyReply {
   return pageHeaders(reply).redirect(location, 303);
+}
+
+/**
+ * Routes that answer with pages: what fails in them (an unreadable form, a bug, the database) is
+ * answered with an error page, never with the error's own message.
+ */
+export function registerPages(app: FastifyInstance, routes: (scope: FastifyInstance) => void): void {
+  app.register(async (scope) => {
+    scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) return sendErrorPage(reply, 400, 'Request refused', 'The request could not be read.');
+      request.log.error({ err: error }, 'page failed');
+      return sendErrorPage(reply, 500, 'Something went wrong', 'Paygrid could not handle the request. Please try again later.');
+    });
+    routes(scope);
+  });
 }

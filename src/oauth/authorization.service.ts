@@ -85,7 +85,7 @@ export class AuthorizationService {
   async checkAuthorizeRequest(params: Record<string, unknown>): Promise<AuthorizeCheck> {
     const clientId = single(params, 'client_id');
     if (clientId.repeated || !clientId.value) return { kind: 'invalid', message: 'The request does not name the application (client_id).' };
-    const client = await this.tokens.findClient(clientId.value.length <= 64 ? clientId.value : '');
+    const client = await this.tokens.findClient(clientId.value);
     if (!client) return { kind: 'invalid', message: 'The application that sent you here is not known to Paygrid.' };
 
     const redirect = single(params, 'redirect_uri');

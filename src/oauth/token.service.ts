@@ -113,6 +113,8 @@ export class TokenService {
   }
 
   async findClient(id: string): Promise<Client | null> {
+    // Only ids that could be ours reach the database (a NUL byte would make the driver fail).
+    if (!/^[\x21-\x7e]{1,64}$/.test(id)) return null;
     return this.db.reader().findOne(Client, { id });
   }
 
@@ -122,8 +124,7 @@ export class TokenService {
    * which is why its grants need PKCE.
    */
   async authenticateClient(clientId: string, secret: string | null): Promise<Client> {
-    // Only ids that could be ours reach the database (a NUL byte would make the driver fail).
-    const client = /^[\x21-\x7e]{1,64}$/.test(clientId) ? await this.findClient(clientId) : null;
+    const client = await this.findClient(clientId);
     if (secret === null) {
       if (!client?.isPublic) throw new OAuthError('invalid_client', 'Client authentication failed.');
       return client;
