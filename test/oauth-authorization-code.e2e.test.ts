@@ -547,7 +547,7 @@ describe('OAuth2 authorization code grant with PKCE (RFC 6749, 7636, 9700), paye
     });
 
     it('never follows a return_to off the site after login', async () => {
-      for (const returnTo of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example']) {
+      for (const returnTo of ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example', '/..//evil.example']) {
         const browser = new FormBrowser(server.url);
         const login = formTo((await browser.get(`/login?return_to=${encodeURIComponent(returnTo)}`)).text, '/login');
         assert.equal(login.fields.return_to, '/login');

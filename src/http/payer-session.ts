@@ -146,8 +146,10 @@ export function safeReturnTo(value: unknown, fallback = LOGIN_PATH): string {
   } catch {
     return fallback;
   }
-  if (url.origin !== RETURN_BASE) return fallback;
-  return `${url.pathname}${url.search}`;
+  // Dot segments normalize `/..//evil.example` to `//evil.example`: check what is returned, not what came.
+  const path = `${url.pathname}${url.search}`;
+  if (url.origin !== RETURN_BASE || path.startsWith('//')) return fallback;
+  return path;
 }
 
 export function loginUrl(returnTo: string): string {
