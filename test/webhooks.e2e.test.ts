@@ -25,8 +25,13 @@ async function enqueue(server: TestServer, client: TestClient, input: Partial<En
   return delivery.id;
 }
 
+/** Tests move the clock by days, past any token's expiry: a client gets a token when it needs one. */
+function fresh(server: TestServer, client: TestClient): Promise<string> {
+  return server.token(client.id, client.secret);
+}
+
 async function delivery(server: TestServer, client: TestClient, id: string) {
-  const data = await server.ok(client.token, `query($id: ID!) { webhookDelivery(id: $id) { ${DELIVERY} } }`, { id });
+  const data = await server.ok(await fresh(server, client), `query($id: ID!) { webhookDelivery(id: $id) { ${DELIVERY} } }`, { id });
   return data.webhookDelivery;
 }
 
@@ -45,8 +50,7 @@ async function settle(server: TestServer, clock: ManualClock, client: TestClient
 }
 
 async function resend(server: TestServer, client: TestClient, deliveryId: string) {
-  const data = await server.ok(
-    client.token,
+  const data = await server.ok(await fresh(server, client),
     `mutation($input: ResendWebhookDeliveryInput!) { resendWebhookDelivery(input: $input) { delivery { id state attemptCount nextAttemptAt } userErrors { code field message } } }`,
     { input: { deliveryId } },
   );
@@ -139,8 +143,7 @@ describe('webhook deliveries', () => {
       const other = await server.client(undefined, 'Other merchant');
       assert.throws(() => new Webhook(other.webhookSecret).verify(receiver.requests[2].body, receiver.requests[2].headers));
 
-      const listed = await server.ok(
-        merchant.token,
+      const listed = await server.ok(await fresh(server, merchant),
         `{ all: webhookDeliveries(paymentId: "pay_TEST") { nodes { id state attempts { number } } pageInfo { hasNextPage } }
            delivered: webhookDeliveries(state: DELIVERED) { nodes { id } }
            dead: webhookDeliveries(state: DEAD) { nodes { id } }
@@ -248,8 +251,7 @@ describe('webhook deliveries', () => {
       assert.equal(before.attemptCount, 1);
 
       const intruder = await server.client(undefined, 'Intruder');
-      const seen = await server.ok(
-        intruder.token,
+      const seen = await server.ok(await fresh(server, intruder),
         `query($id: ID!) { webhookDelivery(id: $id) { id } webhookDeliveries { nodes { id } } mine: webhookDeliveries(paymentId: "pay_MINE") { nodes { id } } }`,
         { id },
       );
@@ -267,7 +269,7 @@ describe('webhook deliveries', () => {
       assert.equal(anonymous.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
 
       assert.deepEqual(await delivery(server, merchant, id), before, 'nothing changed');
-      const listed = await server.ok(merchant.token, `{ webhookDeliveries(paymentId: "pay_MINE") { nodes { id } } }`);
+      const listed = await server.ok(await fresh(server, merchant), `{ webhookDeliveries(paymentId: "pay_MINE") { nodes { id } } }`);
       assert.deepEqual(listed.webhookDeliveries.nodes, [{ id }]);
     } finally {
       await receiver.close();
@@ -283,13 +285,13 @@ describe('webhook deliveries', () => {
       const seen: string[] = [];
       let after: string | null = null;
       for (let page = 0; page < 5; page++) {
-        const data: any = await server.ok(client.token, `query($after: String) { webhookDeliveries(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, { after });
+        const data: any = await server.ok(await fresh(server, client), `query($after: String) { webhookDeliveries(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, { after });
         seen.push(...data.webhookDeliveries.edges.map((e: any) => e.node.id));
         if (!data.webhookDeliveries.pageInfo.hasNextPage) break;
         after = data.webhookDeliveries.pageInfo.endCursor;
       }
       assert.deepEqual(seen, [...ids].reverse());
-      const tooMany = await server.gql(client.token, `{ webhookDeliveries(first: 101) { nodes { id } } }`);
+      const tooMany = await server.gql(await fresh(server, client), `{ webhookDeliveries(first: 101) { nodes { id } } }`);
       assert.equal(tooMany.errors?.[0].extensions?.code, 'BAD_USER_INPUT');
     } finally {
       await receiver.close();
@@ -380,7 +382,7 @@ describe('two instances sharing one database', () => {
 
       assert.equal(receiver.requests.length, DELIVERIES);
       for (const id of ids) assert.equal(receiver.of(id).length, 1, id);
-      const data = await b.ok(merchant.token, `{ webhookDeliveries(first: 100) { nodes { state attemptCount } } }`);
+      const data = await b.ok(await fresh(b, merchant), `{ webhookDeliveries(first: 100) { nodes { state attemptCount } } }`);
       assert.equal(data.webhookDeliveries.nodes.length, DELIVERIES);
       assert.ok(data.webhookDeliveries.nodes.every((n: any) => n.state === 'DELIVERED' && n.attemptCount === 1));
       t.diagnostic(`${DELIVERIES} deliveries by two instances in ${elapsed} ms, each sent once`);

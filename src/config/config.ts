@@ -8,8 +8,13 @@ export interface Config {
   logLevel: string;
   /** Creates the demo clients and accounts on first start. */
   demoData: boolean;
-  /** Where clients and browsers reach Paygrid, for links in resources and callbacks (PUBLIC_URL). */
+  /**
+   * The public base URL (`https://pay.example.com`): the OAuth issuer identifier and the base of
+   * the endpoints in its metadata. Unset: the address the server listens on.
+   */
   publicUrl?: string;
+  /** Behind a TLS-terminating proxy: believe its X-Forwarded-* headers (https, client address). */
+  trustProxy: boolean;
   /** How often each instance looks for due scheduled jobs. */
   schedulerPollMs: number;
   /** Width of the first webhook retry window; each next window doubles (see src/jobs/backoff.ts). */
@@ -37,9 +42,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.REDIS_PREFIX || 'paygrid',
     logLevel: env.LOG_LEVEL ?? 'info',
     demoData: env.DEMO_DATA !== 'false',
-    publicUrl: env.PUBLIC_URL || undefined,
+    publicUrl: env.PUBLIC_URL ? publicUrl(env.PUBLIC_URL) : undefined,
+    trustProxy: env.TRUST_PROXY === 'true',
     schedulerPollMs: positiveInteger(env, 'SCHEDULER_POLL_MS', 1000),
     webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
   };
+}
+
+function publicUrl(value: string): string {
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`PUBLIC_URL must be an http(s) URL, not "${value}"`);
+  if (url.search || url.hash) throw new Error('PUBLIC_URL must have no query or fragment');
+  return url.toString().replace(/\/+$/, '');
 }

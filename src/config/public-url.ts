@@ -4,19 +4,24 @@
  * by the system, hence settable once.
  */
 export class PublicUrl {
-  private base: string | null;
+  private configured: string | null;
 
   constructor(configured?: string) {
-    this.base = configured ? configured.replace(/\/+$/, '') : null;
+    this.configured = configured ? configured.replace(/\/+$/, '') : null;
   }
 
   /** Sets the address when none was configured. */
   listeningAt(url: string): void {
-    this.base ??= url.replace(/\/+$/, '');
+    this.configured ??= url.replace(/\/+$/, '');
   }
 
   to(path: string): string {
-    if (!this.base) throw new Error('the public URL is not known before the server listens');
-    return `${this.base}${path}`;
+    return `${this.base()}${path}`;
+  }
+
+  /** The base itself, e.g. the OAuth issuer identifier. */
+  base(): string {
+    if (!this.configured) throw new Error('the public URL is not known before the server listens');
+    return this.configured;
   }
 }

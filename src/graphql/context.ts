@@ -8,6 +8,7 @@ import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import type { OrderService } from '../flows/orders/order.service';
 import type { LedgerService } from '../ledger/ledger.service';
+import type { AuthorizationService } from '../oauth/authorization.service';
 import type { TokenService, Caller } from '../oauth/token.service';
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
@@ -17,12 +18,15 @@ import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
+import type { UserService } from '../users/user.service';
 
 export interface Services {
   db: Database;
   clock: Clock;
   events: EventSubscriber;
   tokens: TokenService;
+  users: UserService;
+  authorization: AuthorizationService;
   ledger: LedgerService;
   accounts: AccountService;
   payments: PaymentService;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
@@ -14,6 +15,8 @@ import { AccountPaymentService } from '../flows/account-payments/account-payment
 import { createLoaders, unauthenticated, type Context, type Services } from '../graphql/context';
 import { MAX_QUERY_DEPTH, buildPaygridSchema, depthLimit } from '../graphql/schema';
 import { LedgerService } from '../ledger/ledger.service';
+import { AuthorizationService } from '../oauth/authorization.service';
+import { registerAuthorizeRoutes } from '../oauth/authorize.routes';
 import { registerTokenRoutes } from '../oauth/token.routes';
 import { TokenService, type Caller } from '../oauth/token.service';
 import { Database } from '../persistence/database';
@@ -27,6 +30,11 @@ import { PublicUrl } from '../config/public-url';
 import { OrderService } from '../flows/orders/order.service';
 import { registerOrderRoutes } from '../flows/orders/order.routes';
 import { authenticateRequest, bearer } from './bearer';
+import { registerLoginRoutes } from '../users/login.routes';
+import { SessionService } from '../users/session.service';
+import { UserService } from '../users/user.service';
+import { registerPages } from './pages';
+import { registerPayerSessions } from './payer-session';
 
 export interface App {
   url: string;
@@ -65,7 +73,7 @@ function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLF
 }
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
+  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024, trustProxy: config.trustProxy });
   const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
@@ -74,8 +82,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   db.onCommitted((events) => outbox.dispatch(events));
 
   const ledger = new LedgerService();
-  const tokens = new TokenService(db);
   const clock = options.clock ?? systemClock;
+  const tokens = new TokenService(db, clock);
+  const users = new UserService(db, clock);
   const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
   const publicUrl = new PublicUrl(config.publicUrl);
   const webhooks = new WebhookService(db, scheduler, clock, http.log, {
@@ -87,6 +96,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clock,
     events: events.subscriber,
     tokens,
+    users,
+    authorization: new AuthorizationService(db, tokens, users, clock),
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
@@ -137,7 +148,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     return reply.status(500).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
   });
   await http.register(formbody);
-  registerTokenRoutes(http, tokens);
+  await http.register(cookie);
+  // The issuer is the public URL, or the address the server ends up listening on (port 0 in tests).
+  const getIssuer = () => publicUrl.base();
+  registerPayerSessions(http, { sessions: new SessionService(db, clock), users });
+  registerPages(http, (pages) => {
+    registerLoginRoutes(pages, users);
+    registerAuthorizeRoutes(pages, services.authorization, getIssuer);
+  });
+  registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);
   http.get('/health', async () => ({ status: 'ok' }));
   await http.register(fastifyApollo(apollo), {

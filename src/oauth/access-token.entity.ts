@@ -18,6 +18,14 @@ export class AccessToken {
   @Property({ type: 'string', length: 40, nullable: true })
   userId: string | null = null;
 
+  /**
+   * The authorization code the token descends from (its rotation family), revoked with it when a
+   * code or refresh token is reused; null for client-credentials tokens.
+   */
+  @Index()
+  @Property({ type: 'string', length: 40, nullable: true })
+  familyId: string | null = null;
+
   @Property({ type: 'json' })
   scopes!: string[];
 

@@ -31,11 +31,14 @@ export const SCOPE_WORDING: Record<Scope, string> = {
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scope);
 
+/** What a merchant may ask for: for itself (client credentials) and, the consent scopes, of a payer. */
 export const MERCHANT_SCOPES: readonly Scope[] = [
   Scope.ACCOUNTS_READ,
   Scope.ACCOUNTS_WRITE,
   Scope.PAYMENTS_READ,
   Scope.PAYMENTS_WRITE,
+  Scope.PROFILE,
+  Scope.ORDERS_WRITE,
 ];
 
 export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ];
@@ -48,3 +51,8 @@ export const PAYER_CONSENT_SCOPES: readonly Scope[] = [
   Scope.ACCOUNTS_READ,
   Scope.PAYMENTS_READ,
 ];
+
+/** A `scope` parameter (RFC 6749 §3.3: space-delimited), without repeats. */
+export function parseScope(value: string): string[] {
+  return [...new Set(value.trim().split(/\s+/).filter(Boolean))];
+}

@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthorizationService } from './authorization.service';
+import type { Client } from './client.entity';
+import { ALL_SCOPES } from './scopes';
 import { OAuthError, type TokenService } from './token.service';
 
 interface ClientCredentials {
   clientId: string;
-  secret: string;
+  /** Null when the client sent its id alone (a public client). */
+  secret: string | null;
   viaBasic: boolean;
 }
 
@@ -16,7 +20,7 @@ function decodeBasicPart(value: string): string {
   }
 }
 
-/** RFC 6749 §2.3.1: HTTP Basic or body parameters, never both. */
+/** RFC 6749 §2.3.1: HTTP Basic or body parameters, never both; a public client sends client_id alone (§2.1). */
 function clientCredentials(request: FastifyRequest, body: Record<string, unknown>): ClientCredentials {
   const header = request.headers.authorization;
   const inBody = typeof body.client_id === 'string' || typeof body.client_secret === 'string';
@@ -31,10 +35,18 @@ function clientCredentials(request: FastifyRequest, body: Record<string, unknown
       viaBasic: true,
     };
   }
-  if (typeof body.client_id !== 'string' || typeof body.client_secret !== 'string') {
+  if (typeof body.client_id !== 'string' || (body.client_secret !== undefined && typeof body.client_secret !== 'string')) {
     throw new OAuthError('invalid_client', 'Client authentication is required (HTTP Basic or client_id and client_secret).');
   }
-  return { clientId: body.client_id, secret: body.client_secret, viaBasic: false };
+  return { clientId: body.client_id, secret: (body.client_secret as string | undefined) ?? null, viaBasic: false };
+}
+
+/** A parameter that is absent or one string; a repeated or non-string one is malformed (RFC 6749 §3.2). */
+function param(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new OAuthError('invalid_request', `${name} must be given once, as a string.`);
+  return value;
 }
 
 function sendOAuthError(reply: FastifyReply, error: OAuthError, viaBasic: boolean): FastifyReply {
@@ -43,8 +55,46 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError, viaBasic: boolea
   return reply.status(status).send({ error: error.error, error_description: error.description });
 }
 
-/** The OAuth2 token endpoint; accepts form-encoded and JSON bodies. */
-export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService): void {
+function bodyOf(request: FastifyRequest): Record<string, unknown> {
+  return (request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body : {}) as Record<string, unknown>;
+}
+
+type ClientRoute = (client: Client, body: Record<string, unknown>, reply: FastifyReply) => Promise<FastifyReply>;
+
+/**
+ * A back-channel endpoint: no caching, client authentication first, and every OAuthError answered
+ * in RFC 6749 §5.2 form. `confidentialOnly` refuses public clients, which prove nothing but an id.
+ */
+function clientEndpoint(tokens: TokenService, route: ClientRoute, confidentialOnly = false) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
+    const body = bodyOf(request);
+    let viaBasic = request.headers.authorization?.startsWith('Basic ') ?? false;
+    try {
+      const credentials = clientCredentials(request, body);
+      viaBasic = credentials.viaBasic;
+      if (confidentialOnly && credentials.secret === null) throw new OAuthError('invalid_client', 'Client authentication is required.');
+      const client = await tokens.authenticateClient(credentials.clientId, credentials.secret);
+      return await route(client, body, reply);
+    } catch (error) {
+      if (error instanceof OAuthError) return sendOAuthError(reply, error, viaBasic);
+      throw error;
+    }
+  };
+}
+
+export interface OAuthRoutesOptions {
+  tokens: TokenService;
+  authorization: AuthorizationService;
+  /** The issuer identifier (RFC 8414): this server's public base URL, known once it listens. */
+  issuer: () => string;
+}
+
+/**
+ * The OAuth2 back channel: token (form or JSON bodies), introspection (RFC 7662), revocation
+ * (RFC 7009) and the authorization server metadata (RFC 8414).
+ */
+export function registerTokenRoutes(app: FastifyInstance, options: OAuthRoutesOptions): void {
   app.register(async (scope) => {
     // Whatever fails here (an unreadable body, a bug, the database) answers in RFC 6749 §5.2 form
     // and never with the error's own message, which for a driver error is the SQL statement.
@@ -54,32 +104,89 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
       if (status >= 400 && status < 500) {
         return reply.status(400).send({ error: 'invalid_request', error_description: 'The request body could not be read.' });
       }
-      request.log.error({ err: error }, 'token endpoint failed');
+      request.log.error({ err: error }, 'OAuth endpoint failed');
       return reply.status(500).send({ error: 'server_error', error_description: 'The server could not handle the request.' });
     });
-    registerTokenRoute(scope, tokens);
+    registerRoutes(scope, options);
   });
 }
 
-function registerTokenRoute(app: FastifyInstance, tokens: TokenService): void {
-  app.post('/oauth/token', async (request, reply) => {
-    reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
-    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<string, unknown>;
-    let viaBasic = request.headers.authorization?.startsWith('Basic ') ?? false;
-    try {
-      const credentials = clientCredentials(request, body);
-      viaBasic = credentials.viaBasic;
-      const client = await tokens.authenticateClient(credentials.clientId, credentials.secret);
-      if (typeof body.grant_type !== 'string') throw new OAuthError('invalid_request', 'grant_type is required.');
-      if (body.grant_type !== 'client_credentials') {
-        throw new OAuthError('unsupported_grant_type', `grant_type "${body.grant_type}" is not supported.`);
+function registerRoutes(app: FastifyInstance, { tokens, authorization, issuer }: OAuthRoutesOptions): void {
+  app.post(
+    '/oauth/token',
+    clientEndpoint(tokens, async (client, body, reply) => {
+      const grantType = param(body, 'grant_type');
+      if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
+      if (grantType === 'client_credentials') {
+        const issued = await tokens.clientCredentials(client, param(body, 'scope'));
+        return reply.send({ access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
       }
-      if (body.scope !== undefined && typeof body.scope !== 'string') throw new OAuthError('invalid_request', 'scope must be a string.');
-      const issued = await tokens.clientCredentials(client, body.scope as string | undefined);
-      return reply.send({ access_token: issued.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
-    } catch (error) {
-      if (error instanceof OAuthError) return sendOAuthError(reply, error, viaBasic);
-      throw error;
-    }
+      let issued;
+      if (grantType === 'authorization_code') {
+        issued = await authorization.exchangeCode(client, {
+          code: param(body, 'code'),
+          redirectUri: param(body, 'redirect_uri'),
+          codeVerifier: param(body, 'code_verifier'),
+        });
+      } else if (grantType === 'refresh_token') {
+        issued = await authorization.refresh(client, { refreshToken: param(body, 'refresh_token'), scope: param(body, 'scope') });
+      } else {
+        throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported.`);
+      }
+      return reply.send({
+        access_token: issued.accessToken,
+        token_type: 'Bearer',
+        expires_in: issued.expiresIn,
+        refresh_token: issued.refreshToken,
+        refresh_token_expires_in: issued.refreshTokenExpiresIn,
+        scope: issued.scope,
+      });
+    }),
+  );
+
+  app.post(
+    '/oauth/introspect',
+    clientEndpoint(
+      tokens,
+      async (client, body, reply) => {
+        const token = param(body, 'token');
+        if (!token) throw new OAuthError('invalid_request', 'token is required.');
+        const answer = await authorization.introspect(client, token, param(body, 'token_type_hint'));
+        return reply.send(answer.active ? { ...answer, iss: issuer() } : answer);
+      },
+      true,
+    ),
+  );
+
+  app.post(
+    '/oauth/revoke',
+    clientEndpoint(tokens, async (client, body, reply) => {
+      const token = param(body, 'token');
+      if (!token) throw new OAuthError('invalid_request', 'token is required.');
+      param(body, 'token_type_hint');
+      await authorization.revoke(client, token);
+      return reply.status(200).send();
+    }),
+  );
+
+  app.get('/.well-known/oauth-authorization-server', async (_request, reply) => {
+    const base = issuer();
+    return reply.header('Cache-Control', 'public, max-age=300').send({
+      issuer: base,
+      authorization_endpoint: `${base}/oauth/authorize`,
+      token_endpoint: `${base}/oauth/token`,
+      introspection_endpoint: `${base}/oauth/introspect`,
+      revocation_endpoint: `${base}/oauth/revoke`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      scopes_supported: ALL_SCOPES,
+      // RFC 9207: every authorization response carries `iss`, against mix-up attacks.
+      authorization_response_iss_parameter_supported: true,
+    });
   });
 }

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Database } from '../persistence/database';
+import type { Database, Tx } from '../persistence/database';
+import { systemClock, type Clock } from '../shared/clock';
 import { newId, newSecret } from '../shared/ids';
 import { AccessToken } from './access-token.entity';
 import { Client } from './client.entity';
-import { ALL_SCOPES } from './scopes';
+import { ALL_SCOPES, parseScope } from './scopes';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 
@@ -11,10 +12,23 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** OAuth2 token errors as RFC 6749 §5.2 names them; routes map them to their HTTP status. */
+/**
+ * OAuth2 errors as RFC 6749 names them: the token endpoint's (§5.2) and the authorization endpoint's
+ * (§4.1.2.1, sent back in the redirect). Routes map them to their HTTP status.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'invalid_scope'
+  | 'unsupported_grant_type'
+  | 'unauthorized_client'
+  | 'access_denied'
+  | 'unsupported_response_type';
+
 export class OAuthError extends Error {
   constructor(
-    readonly error: 'invalid_request' | 'invalid_client' | 'invalid_grant' | 'invalid_scope' | 'unsupported_grant_type' | 'unauthorized_client',
+    readonly error: OAuthErrorCode,
     readonly description: string,
   ) {
     super(description);
@@ -37,6 +51,14 @@ export interface IssuedToken {
   scope: string;
 }
 
+export interface NewAccessToken {
+  clientId: string;
+  userId: string | null;
+  scopes: readonly string[];
+  ttlSeconds: number;
+  familyId: string | null;
+}
+
 export interface NewClient {
   id?: string;
   name: string;
@@ -47,8 +69,22 @@ export interface NewClient {
   isPublic?: boolean;
 }
 
+/** RFC 6749 §3.1.2: a redirect URI is absolute and has no fragment. */
+function checkRedirectUri(uri: string): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new Error(`redirect URI is not an absolute URI: ${uri}`);
+  }
+  if (url.hash || uri.includes('#')) throw new Error(`redirect URI has a fragment: ${uri}`);
+}
+
 export class TokenService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /**
    * Registers a client; returns the secret in clear once, as only its hash is kept, and the key that
@@ -59,6 +95,7 @@ export class TokenService {
     const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
     const unknown = input.scopes.filter((s) => !ALL_SCOPES.includes(s));
     if (unknown.length) throw new Error(`unknown scopes: ${unknown.join(', ')}`);
+    for (const uri of input.redirectUris ?? []) checkRedirectUri(uri);
     const client = await this.db.transaction(async (tx) =>
       tx.em.create(Client, {
         id: input.id ?? newId('cli'),
@@ -69,20 +106,29 @@ export class TokenService {
         redirectUris: [...(input.redirectUris ?? [])],
         isPublic: input.isPublic ?? false,
         webhookSecret,
-        createdAt: new Date(),
+        createdAt: this.clock.now(),
       }),
     );
     return { client, secret, webhookSecret };
   }
 
   async findClient(id: string): Promise<Client | null> {
+    // Only ids that could be ours reach the database (a NUL byte would make the driver fail).
+    if (!/^[\x21-\x7e]{1,64}$/.test(id)) return null;
     return this.db.reader().findOne(Client, { id });
   }
 
-  /** Checks a client's credentials in constant time; an unknown client costs the same as a wrong secret. */
-  async authenticateClient(clientId: string, secret: string): Promise<Client> {
-    // Only ids that could be ours reach the database (a NUL byte would make the driver fail).
-    const client = /^[\x21-\x7e]{1,64}$/.test(clientId) ? await this.findClient(clientId) : null;
+  /**
+   * Checks a client's credentials in constant time; an unknown client costs the same as a wrong
+   * secret. Without a secret (`null`) only a public client passes: it proves nothing but its id,
+   * which is why its grants need PKCE.
+   */
+  async authenticateClient(clientId: string, secret: string | null): Promise<Client> {
+    const client = await this.findClient(clientId);
+    if (secret === null) {
+      if (!client?.isPublic) throw new OAuthError('invalid_client', 'Client authentication failed.');
+      return client;
+    }
     const expected = Buffer.from(client?.secretHash ?? sha256(`absent:${clientId}`), 'hex');
     const given = Buffer.from(sha256(secret), 'hex');
     if (!timingSafeEqual(expected, given) || !client) throw new OAuthError('invalid_client', 'Client authentication failed.');
@@ -91,36 +137,45 @@ export class TokenService {
 
   /** RFC 6749 §4.4: a client acting for itself. No refresh token is issued. */
   async clientCredentials(client: Client, requestedScope: string | undefined): Promise<IssuedToken> {
-    const scopes = requestedScope?.trim() ? [...new Set(requestedScope.trim().split(/\s+/))] : client.scopes;
+    if (client.isPublic) throw new OAuthError('unauthorized_client', 'A public client cannot use client credentials.');
+    const scopes = requestedScope?.trim() ? parseScope(requestedScope) : client.scopes;
     const refused = scopes.filter((s) => !client.scopes.includes(s));
     if (refused.length) throw new OAuthError('invalid_scope', `The client may not ask for: ${refused.join(' ')}.`);
-    const accessToken = newSecret('pgat');
-    await this.db.transaction(async (tx) => {
-      tx.em.create(AccessToken, {
-        id: newId('tok'),
-        tokenHash: sha256(accessToken),
-        clientId: client.id,
-        userId: null,
-        scopes,
-        expiresAt: new Date(Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000),
-        revokedAt: null,
-        createdAt: new Date(),
-      });
-    });
+    const accessToken = await this.db.transaction(async (tx) =>
+      this.issueAccessToken(tx, { clientId: client.id, userId: null, scopes, ttlSeconds: ACCESS_TOKEN_TTL_SECONDS, familyId: null }),
+    );
     return { accessToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, scope: scopes.join(' ') };
+  }
+
+  /** Writes a new access token in `tx`; returns it in clear, the one time it exists so. */
+  issueAccessToken(tx: Tx, token: NewAccessToken): string {
+    const accessToken = newSecret('pgat');
+    const now = this.clock.now();
+    tx.em.create(AccessToken, {
+      id: newId('tok'),
+      tokenHash: sha256(accessToken),
+      clientId: token.clientId,
+      userId: token.userId,
+      familyId: token.familyId,
+      scopes: [...token.scopes],
+      expiresAt: new Date(now.getTime() + token.ttlSeconds * 1000),
+      revokedAt: null,
+      createdAt: now,
+    });
+    return accessToken;
   }
 
   /** Resolves a bearer token to its caller, or null when it is unknown, expired or revoked. */
   async authenticate(bearer: string): Promise<Caller | null> {
     if (!bearer || bearer.length > 200) return null;
     const token = await this.db.reader().findOne(AccessToken, { tokenHash: sha256(bearer) });
-    if (!token || token.revokedAt || token.expiresAt.getTime() <= Date.now()) return null;
+    if (!token || token.revokedAt || token.expiresAt.getTime() <= this.clock.now().getTime()) return null;
     return { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt };
   }
 
   /** Whether a caller's token is still good, for long-lived subscriptions. */
   async stillValid(caller: Caller): Promise<boolean> {
-    if (caller.expiresAt.getTime() <= Date.now()) return false;
+    if (caller.expiresAt.getTime() <= this.clock.now().getTime()) return false;
     const token = await this.db.reader().findOne(AccessToken, { id: caller.tokenId }, { fields: ['revokedAt'] });
     return !!token && !token.revokedAt;
   }

@@ -6,6 +6,10 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import { Client } from '../oauth/client.entity';
 import { AccessToken } from '../oauth/access-token.entity';
+import { AuthorizationCode } from '../oauth/authorization-code.entity';
+import { RefreshToken } from '../oauth/refresh-token.entity';
+import { User } from '../users/user.entity';
+import { PayerSession } from '../users/session.entity';
 import { Account } from '../accounts/account.entity';
 import { LedgerTransfer } from '../ledger/transfer.entity';
 import { LedgerEntry } from '../ledger/entry.entity';
@@ -20,6 +24,10 @@ import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 export const ENTITIES = [
   Client,
   AccessToken,
+  AuthorizationCode,
+  RefreshToken,
+  User,
+  PayerSession,
   Account,
   LedgerTransfer,
   LedgerEntry,

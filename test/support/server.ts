@@ -75,10 +75,13 @@ export class TestServer {
     return this.app.url;
   }
 
-  /** Registers a client and gets it a token over HTTP, as a merchant backend would. */
+  /**
+   * Registers a client and gets it a token over HTTP, as a merchant backend would. A public client
+   * may not use client credentials (RFC 6749 §4.4), so its `token` is empty.
+   */
   async client(scopes: readonly string[] = MERCHANT_SCOPES, name = 'Test merchant', options: ClientOptions = {}): Promise<TestClient> {
     const { client, secret, webhookSecret } = await this.app.services.tokens.createClient({ name, scopes, ...options });
-    const token = await this.token(client.id, secret);
+    const token = options.isPublic ? '' : await this.token(client.id, secret);
     return { id: client.id, secret, webhookSecret, token };
   }
 
@@ -143,6 +146,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Settings that differ from the defaults, e.g. a scheduler that never polls on its own. */
   config?: Partial<Config>;
+  /** Believe X-Forwarded-Proto (as behind a TLS-terminating proxy). */
+  trustProxy?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -156,6 +161,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     logLevel: 'warn',
     demoData: false,
     ...options.config,
+    trustProxy: options.trustProxy ?? false,
   };
   const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock });
   return new TestServer(app, database, !options.database);

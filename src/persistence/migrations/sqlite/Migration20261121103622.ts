@@ -1,16 +1,21 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121103423 extends Migration {
+export class Migration20261121103622 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`family_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`access_token_token_hash_unique\` on \`access_token\` (\`token_hash\`);`);
     this.addSql(`create index \`access_token_client_id_index\` on \`access_token\` (\`client_id\`);`);
     this.addSql(`create index \`access_token_user_id_index\` on \`access_token\` (\`user_id\`);`);
+    this.addSql(`create index \`access_token_family_id_index\` on \`access_token\` (\`family_id\`);`);
 
     this.addSql(`create table \`account\` (\`id\` text not null, \`client_id\` text null, \`user_id\` text null, \`name\` text null, \`kind\` text check (\`kind\` in ('customer', 'settlement')) not null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`posted\` bigint not null default 0, \`reserved\` bigint not null default 0, \`balance_version\` integer not null default 0, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`account_user_id_index\` on \`account\` (\`user_id\`);`);
     this.addSql(`create index \`account_client_id_id_index\` on \`account\` (\`client_id\`, \`id\`);`);
+
+    this.addSql(`create table \`authorization_code\` (\`id\` text not null, \`code_hash\` text not null, \`client_id\` text not null, \`user_id\` text not null, \`redirect_uri\` text not null, \`scopes\` json not null, \`code_challenge\` text null, \`code_challenge_method\` text null, \`expires_at\` datetime not null, \`used_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create unique index \`authorization_code_code_hash_unique\` on \`authorization_code\` (\`code_hash\`);`);
+    this.addSql(`create index \`authorization_code_client_id_index\` on \`authorization_code\` (\`client_id\`);`);
 
     this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`redirect_uris\` json not null, \`is_public\` integer not null default false, \`webhook_secret\` text not null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
 
@@ -30,6 +35,11 @@ export class Migration20261121103423 extends Migration {
     this.addSql(`create index \`ledger_transfer_debit_account_id_index\` on \`ledger_transfer\` (\`debit_account_id\`);`);
     this.addSql(`create index \`ledger_transfer_credit_account_id_index\` on \`ledger_transfer\` (\`credit_account_id\`);`);
 
+    this.addSql(`create table \`payer_session\` (\`id\` text not null, \`secret_hash\` text not null, \`user_id\` text null, \`expires_at\` datetime not null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create unique index \`payer_session_secret_hash_unique\` on \`payer_session\` (\`secret_hash\`);`);
+    this.addSql(`create index \`payer_session_user_id_index\` on \`payer_session\` (\`user_id\`);`);
+    this.addSql(`create index \`payer_session_expires_at_index\` on \`payer_session\` (\`expires_at\`);`);
+
     this.addSql(`create table \`payment\` (\`id\` text not null, \`flow\` text not null, \`state\` text not null, \`flow_state\` text not null, \`client_id\` text not null, \`request_id\` text null, \`payer_account_id\` text null, \`beneficiary_account_id\` text null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`amount\` bigint not null default 0, \`reference\` text null, \`last_sequence\` integer not null default 0, \`version\` integer not null default 1, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`payment_client_id_index\` on \`payment\` (\`client_id\`);`);
     this.addSql(`create index \`payment_beneficiary_account_id_index\` on \`payment\` (\`beneficiary_account_id\`);`);
@@ -39,9 +49,17 @@ export class Migration20261121103423 extends Migration {
     this.addSql(`create table \`payment_transaction\` (\`id\` text not null, \`payment_id\` text not null, \`client_id\` text not null, \`amount\` bigint not null, \`state\` text check (\`state\` in ('pending', 'completed', 'declined', 'failed', 'reverted')) not null, \`reference\` text null, \`transfer_id\` text null, \`emitted_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`payment_transaction_payment_id_id_index\` on \`payment_transaction\` (\`payment_id\`, \`id\`);`);
 
+    this.addSql(`create table \`refresh_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text not null, \`family_id\` text not null, \`scopes\` json not null, \`consented_at\` datetime not null, \`expires_at\` datetime not null, \`used_at\` datetime null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create unique index \`refresh_token_token_hash_unique\` on \`refresh_token\` (\`token_hash\`);`);
+    this.addSql(`create index \`refresh_token_client_id_index\` on \`refresh_token\` (\`client_id\`);`);
+    this.addSql(`create index \`refresh_token_family_id_index\` on \`refresh_token\` (\`family_id\`);`);
+
     this.addSql(`create table \`scheduled_job\` (\`id\` text not null, \`kind\` text not null, \`key\` text null, \`payload\` json not null, \`state\` text check (\`state\` in ('pending', 'running', 'done', 'failed')) not null default 'pending', \`run_at\` datetime not null, \`attempts\` integer not null default 0, \`locked_until\` datetime null, \`last_error\` text null, \`created_at\` datetime not null, \`updated_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`scheduled_job_state_run_at_index\` on \`scheduled_job\` (\`state\`, \`run_at\`);`);
     this.addSql(`create unique index \`scheduled_job_kind_key_unique\` on \`scheduled_job\` (\`kind\`, \`key\`);`);
+
+    this.addSql(`create table \`app_user\` (\`id\` text not null, \`username\` text not null, \`name\` text null, \`password_hash\` text not null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create unique index \`app_user_username_unique\` on \`app_user\` (\`username\`);`);
 
     this.addSql(`create table \`webhook_attempt\` (\`id\` integer not null primary key autoincrement, \`delivery_id\` text not null, \`number\` integer not null, \`attempted_at\` datetime not null, \`status\` integer null, \`error\` text null, \`duration_ms\` integer not null, \`resend\` integer not null default false);`);
     this.addSql(`create unique index \`webhook_attempt_delivery_id_number_unique\` on \`webhook_attempt\` (\`delivery_id\`, \`number\`);`);

@@ -1,16 +1,21 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121103423 extends Migration {
+export class Migration20261121103622 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
+    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "family_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
     this.addSql(`alter table "access_token" add constraint "access_token_token_hash_unique" unique ("token_hash");`);
     this.addSql(`create index "access_token_client_id_index" on "access_token" ("client_id");`);
     this.addSql(`create index "access_token_user_id_index" on "access_token" ("user_id");`);
+    this.addSql(`create index "access_token_family_id_index" on "access_token" ("family_id");`);
 
     this.addSql(`create table "account" ("id" varchar(40) not null, "client_id" varchar(64) null, "user_id" varchar(40) null, "name" varchar(200) null, "kind" text check ("kind" in ('customer', 'settlement')) not null, "asset_code" varchar(10) not null, "asset_scale" int not null, "posted" bigint not null default 0, "reserved" bigint not null default 0, "balance_version" int not null default 0, "created_at" timestamptz not null, constraint "account_pkey" primary key ("id"));`);
     this.addSql(`create index "account_user_id_index" on "account" ("user_id");`);
     this.addSql(`create index "account_client_id_id_index" on "account" ("client_id", "id");`);
+
+    this.addSql(`create table "authorization_code" ("id" varchar(40) not null, "code_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) not null, "redirect_uri" text not null, "scopes" jsonb not null, "code_challenge" varchar(64) null, "code_challenge_method" varchar(10) null, "expires_at" timestamptz not null, "used_at" timestamptz null, "created_at" timestamptz not null, constraint "authorization_code_pkey" primary key ("id"));`);
+    this.addSql(`alter table "authorization_code" add constraint "authorization_code_code_hash_unique" unique ("code_hash");`);
+    this.addSql(`create index "authorization_code_client_id_index" on "authorization_code" ("client_id");`);
 
     this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "redirect_uris" jsonb not null, "is_public" boolean not null default false, "webhook_secret" varchar(100) not null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
 
@@ -30,6 +35,11 @@ export class Migration20261121103423 extends Migration {
     this.addSql(`create index "ledger_transfer_debit_account_id_index" on "ledger_transfer" ("debit_account_id");`);
     this.addSql(`create index "ledger_transfer_credit_account_id_index" on "ledger_transfer" ("credit_account_id");`);
 
+    this.addSql(`create table "payer_session" ("id" varchar(40) not null, "secret_hash" varchar(64) not null, "user_id" varchar(40) null, "expires_at" timestamptz not null, "created_at" timestamptz not null, constraint "payer_session_pkey" primary key ("id"));`);
+    this.addSql(`alter table "payer_session" add constraint "payer_session_secret_hash_unique" unique ("secret_hash");`);
+    this.addSql(`create index "payer_session_user_id_index" on "payer_session" ("user_id");`);
+    this.addSql(`create index "payer_session_expires_at_index" on "payer_session" ("expires_at");`);
+
     this.addSql(`create table "payment" ("id" varchar(40) not null, "flow" varchar(30) not null, "state" varchar(20) not null, "flow_state" varchar(30) not null, "client_id" varchar(64) not null, "request_id" varchar(40) null, "payer_account_id" varchar(40) null, "beneficiary_account_id" varchar(40) null, "asset_code" varchar(10) not null, "asset_scale" int not null, "amount" bigint not null default 0, "reference" varchar(140) null, "last_sequence" int not null default 0, "version" int not null default 1, "created_at" timestamptz not null, "updated_at" timestamptz not null, constraint "payment_pkey" primary key ("id"));`);
     this.addSql(`create index "payment_client_id_index" on "payment" ("client_id");`);
     this.addSql(`create index "payment_beneficiary_account_id_index" on "payment" ("beneficiary_account_id");`);
@@ -39,9 +49,17 @@ export class Migration20261121103423 extends Migration {
     this.addSql(`create table "payment_transaction" ("id" varchar(40) not null, "payment_id" varchar(40) not null, "client_id" varchar(64) not null, "amount" bigint not null, "state" text check ("state" in ('pending', 'completed', 'declined', 'failed', 'reverted')) not null, "reference" varchar(140) null, "transfer_id" varchar(40) null, "emitted_at" timestamptz not null, "updated_at" timestamptz not null, constraint "payment_transaction_pkey" primary key ("id"));`);
     this.addSql(`create index "payment_transaction_payment_id_id_index" on "payment_transaction" ("payment_id", "id");`);
 
+    this.addSql(`create table "refresh_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) not null, "family_id" varchar(40) not null, "scopes" jsonb not null, "consented_at" timestamptz not null, "expires_at" timestamptz not null, "used_at" timestamptz null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "refresh_token_pkey" primary key ("id"));`);
+    this.addSql(`alter table "refresh_token" add constraint "refresh_token_token_hash_unique" unique ("token_hash");`);
+    this.addSql(`create index "refresh_token_client_id_index" on "refresh_token" ("client_id");`);
+    this.addSql(`create index "refresh_token_family_id_index" on "refresh_token" ("family_id");`);
+
     this.addSql(`create table "scheduled_job" ("id" varchar(40) not null, "kind" varchar(60) not null, "key" varchar(200) null, "payload" jsonb not null, "state" text check ("state" in ('pending', 'running', 'done', 'failed')) not null default 'pending', "run_at" timestamptz not null, "attempts" int not null default 0, "locked_until" timestamptz null, "last_error" text null, "created_at" timestamptz not null, "updated_at" timestamptz not null, constraint "scheduled_job_pkey" primary key ("id"));`);
     this.addSql(`create index "scheduled_job_state_run_at_index" on "scheduled_job" ("state", "run_at");`);
     this.addSql(`alter table "scheduled_job" add constraint "scheduled_job_kind_key_unique" unique ("kind", "key");`);
+
+    this.addSql(`create table "app_user" ("id" varchar(40) not null, "username" varchar(64) not null, "name" varchar(200) null, "password_hash" varchar(200) not null, "created_at" timestamptz not null, constraint "app_user_pkey" primary key ("id"));`);
+    this.addSql(`alter table "app_user" add constraint "app_user_username_unique" unique ("username");`);
 
     this.addSql(`create table "webhook_attempt" ("id" serial primary key, "delivery_id" varchar(40) not null, "number" int not null, "attempted_at" timestamptz not null, "status" int null, "error" varchar(500) null, "duration_ms" int not null, "resend" boolean not null default false);`);
     this.addSql(`alter table "webhook_attempt" add constraint "webhook_attempt_delivery_id_number_unique" unique ("delivery_id", "number");`);
@@ -56,6 +74,8 @@ export class Migration20261121103423 extends Migration {
 
     this.addSql(`drop table if exists "account" cascade;`);
 
+    this.addSql(`drop table if exists "authorization_code" cascade;`);
+
     this.addSql(`drop table if exists "client" cascade;`);
 
     this.addSql(`drop table if exists "event" cascade;`);
@@ -66,11 +86,17 @@ export class Migration20261121103423 extends Migration {
 
     this.addSql(`drop table if exists "ledger_transfer" cascade;`);
 
+    this.addSql(`drop table if exists "payer_session" cascade;`);
+
     this.addSql(`drop table if exists "payment" cascade;`);
 
     this.addSql(`drop table if exists "payment_transaction" cascade;`);
 
+    this.addSql(`drop table if exists "refresh_token" cascade;`);
+
     this.addSql(`drop table if exists "scheduled_job" cascade;`);
+
+    this.addSql(`drop table if exists "app_user" cascade;`);
 
     this.addSql(`drop table if exists "webhook_attempt" cascade;`);
 
