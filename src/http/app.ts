@@ -29,6 +29,7 @@ import { WebhookService } from '../webhooks/webhook.service';
 import { PublicUrl } from '../config/public-url';
 import { OrderService } from '../flows/orders/order.service';
 import { registerOrderRoutes } from '../flows/orders/order.routes';
+import { registerCheckoutRoutes } from '../flows/orders/checkout.routes';
 import { authenticateRequest, bearer } from './bearer';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
@@ -155,6 +156,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerPages(http, (pages) => {
     registerLoginRoutes(pages, users);
     registerAuthorizeRoutes(pages, services.authorization, getIssuer);
+    registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
   });
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);

@@ -91,6 +91,14 @@ ${body}
 `.value;
 }
 
+/** Whether Paygrid checked who runs a client (the operator's `verified`), as payers see it before they agree. */
+export function verificationStatus(verified: boolean): Html {
+  return verified
+    ? html`<p><span class="badge verified" data-verification="verified">Verified</span> Paygrid checked who runs this application.</p>`
+    : html`<p><span class="badge unverified" data-verification="not-verified">Not verified</span> Paygrid has not checked who runs this
+application. Approve only if you trust it.</p>`;
+}
+
 /** Headers every page and every redirect out of a page carries. */
 export function pageHeaders(reply: FastifyReply, formTargets: readonly string[] = []): FastifyReply {
   const formAction = ["'self'", ...formTargets].join(' ');

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { html, sendErrorPage, sendPage, sendRedirect } from '../http/pages';
+import { html, sendErrorPage, sendPage, sendRedirect, verificationStatus } from '../http/pages';
 import { CSRF_FIELD, checkCsrf, currentPayer, type CurrentPayer } from '../http/payer-session';
 import { sendLoginPage } from '../users/login.routes';
 import type { AuthorizationRequest, AuthorizationService, AuthorizeCheck } from './authorization.service';
@@ -33,12 +33,8 @@ function describeHost(redirectUri: string): string {
 
 function consentPage(request: AuthorizationRequest, payer: CurrentPayer, action: string) {
   const { client } = request;
-  const status = client.verified
-    ? html`<p><span class="badge verified" data-verification="verified">Verified</span> Paygrid checked who runs this application.</p>`
-    : html`<p><span class="badge unverified" data-verification="not-verified">Not verified</span> Paygrid has not checked who runs this
-application. Approve only if you trust it.</p>`;
   return html`<h1><span id="client-name">${client.name}</span> wants to use your Paygrid account</h1>
-${status}
+${verificationStatus(client.verified)}
 <p>It asks to:</p>
 <ul class="scopes">${request.scopes.map((s) => html`<li data-scope="${s}">${SCOPE_WORDING[s as Scope] ?? s}</li>`)}</ul>
 <p class="muted">Logged in as <strong>${payer.username}</strong>. Either way, you go back to ${describeHost(request.redirectUri)}.</p>
