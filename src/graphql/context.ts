@@ -77,6 +77,13 @@ export function forbidden(scopes: readonly string[]): GraphQLError {
   return new GraphQLError(`This needs the scope ${scopes.join(' or ')}.`, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 }
 
+/** For what a client may only do on a payer's behalf, with a token from the payer's consent. */
+export function payerRequired(): GraphQLError {
+  return new GraphQLError('This needs a token granted by a payer (authorization code grant); a client-credentials token acts for no payer.', {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+  });
+}
+
 /** `@Authorized(scope…)`: the caller must hold one of the scopes. */
 export const authChecker: AuthChecker<Context> = ({ context }, scopes) => requireCaller(context, scopes) !== null;
 

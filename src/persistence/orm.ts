@@ -14,6 +14,7 @@ import { Account } from '../accounts/account.entity';
 import { LedgerTransfer } from '../ledger/transfer.entity';
 import { LedgerEntry } from '../ledger/entry.entity';
 import { Payment } from '../payments/payment.entity';
+import { OrderDetails } from '../flows/orders/order.entity';
 import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
@@ -22,6 +23,7 @@ import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 
 export const ENTITIES = [
+  OrderDetails,
   Client,
   AccessToken,
   AuthorizationCode,

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { forbidden, requireCaller, type Context } from '../../graphql/context';
+import { payerRequired, requireCaller, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
 import { Scope } from '../../oauth/scopes';
 import { CreateOrderInput, OrderPayload, OrderStepInput, OrderView, orderView } from './order.types';
@@ -18,7 +18,7 @@ export class OrderResolver {
   })
   async createOrder(@Arg('input', { description: 'The order.' }) input: CreateOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     const caller = requireCaller(ctx, [Scope.ORDERS_WRITE]);
-    if (!caller.userId) throw forbidden(['a token granted by a payer (authorization code)']);
+    if (!caller.userId) throw payerRequired();
     const recurrent = caller.scopes.has(Scope.ORDERS_RECURRENT);
     return mutate<OrderPayload>(async () => {
       const { paymentId } = await ctx.services.orders.create({ clientId: caller.clientId, userId: caller.userId!, recurrent }, input);

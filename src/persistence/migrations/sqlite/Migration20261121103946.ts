@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121103622 extends Migration {
+export class Migration20261121103946 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`family_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
@@ -34,6 +34,8 @@ export class Migration20261121103622 extends Migration {
     this.addSql(`create table \`ledger_transfer\` (\`id\` text not null, \`debit_account_id\` text not null, \`credit_account_id\` text not null, \`amount\` bigint not null, \`asset_code\` text not null, \`state\` text check (\`state\` in ('pending', 'posted', 'voided')) not null, \`purpose\` text not null, \`reference\` text null, \`created_at\` datetime not null, \`settled_at\` datetime null, primary key (\`id\`));`);
     this.addSql(`create index \`ledger_transfer_debit_account_id_index\` on \`ledger_transfer\` (\`debit_account_id\`);`);
     this.addSql(`create index \`ledger_transfer_credit_account_id_index\` on \`ledger_transfer\` (\`credit_account_id\`);`);
+
+    this.addSql(`create table \`order_details\` (\`payment_id\` text not null, \`external_id\` text not null, \`payer_user_id\` text not null, \`items\` json not null, \`callback_url\` text not null, \`success_url\` text not null, \`error_url\` text not null, \`transfer_id\` text null, primary key (\`payment_id\`));`);
 
     this.addSql(`create table \`payer_session\` (\`id\` text not null, \`secret_hash\` text not null, \`user_id\` text null, \`expires_at\` datetime not null, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`payer_session_secret_hash_unique\` on \`payer_session\` (\`secret_hash\`);`);
