@@ -186,6 +186,15 @@ describe('iumiCash-style orders', () => {
     assert.equal(receiver.requests.length, before, 'no callback for an order that was never created');
   });
 
+  it('shows a client its webhook signing key, never to a token acting for a payer', async () => {
+    const own = await server.ok(vendor.token, `{ viewer { id name verified webhookSecret } }`);
+    assert.deepEqual(own.viewer, { id: vendor.id, name: 'Corner Coffee', verified: true, webhookSecret: vendor.webhookSecret });
+    const forPayer = await server.ok(tokens.access, `{ viewer { id webhookSecret } }`);
+    assert.deepEqual(forPayer.viewer, { id: vendor.id, webhookSecret: null });
+    const none = await server.gql(null, `{ viewer { id } }`);
+    assert.equal(none.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  });
+
   it('keeps orders to their vendor and payer', async () => {
     const order = (await createOrder(tokens.access)).order;
     assert.equal(await orderStatus(order.id, otherVendor.token), null);

@@ -7,9 +7,10 @@ import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { UserResolver } from '../users/user.resolver';
+import { ClientResolver } from '../oauth/client.resolver';
 import { authChecker } from './context';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, LedgerResolver, WebhookResolver, UserResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

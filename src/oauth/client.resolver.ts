@@ -1,0 +1,44 @@
+import { Ctx, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
+import { requireCaller, type Context } from '../graphql/context';
+
+@ObjectType('Client', { description: 'A merchant application or the platform operator.' })
+export class ClientView {
+  @Field(() => ID, { description: 'The client id used with OAuth2.' })
+  id!: string;
+
+  @Field({ description: 'Name shown to payers on consent and checkout pages.' })
+  name!: string;
+
+  @Field({ description: 'Whether the operator checked who runs this client; payers see it.' })
+  verified!: boolean;
+
+  @Field(() => [String], { description: 'Scopes the client may ask for.' })
+  scopes!: string[];
+
+  @Field(() => [String], { description: 'Redirect URIs registered for the authorization code grant.' })
+  redirectUris!: string[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Key that signs your webhooks and callbacks (Standard Webhooks `whsec_…`; also the HMAC key of `iumicash-signature` and `BI-Signature`). Shown only to your own client-credentials token.',
+  })
+  webhookSecret!: string | null;
+}
+
+@Resolver(() => ClientView)
+export class ClientResolver {
+  @Query(() => ClientView, { description: 'The client your token belongs to.' })
+  async viewer(@Ctx() ctx: Context): Promise<ClientView> {
+    const caller = requireCaller(ctx, []);
+    const client = (await ctx.services.tokens.findClient(caller.clientId))!;
+    return {
+      id: client.id,
+      name: client.name,
+      verified: client.verified,
+      scopes: client.scopes,
+      redirectUris: client.redirectUris,
+      webhookSecret: caller.userId ? null : client.webhookSecret,
+    };
+  }
+}
