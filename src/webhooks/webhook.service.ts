@@ -32,7 +32,7 @@ export interface WebhookOptions {
 /**
  * The retry schedule of deliveries: windows from `retryBaseMs` doubling up to 8 h, laid end to end
  * from the delivery's creation. With the defaults (60 s, 18 attempts) the 17 retry windows end 3.02
- * days after it, and the last attempt comes after 2.69 days at the earliest.
+ * days after it, and the last attempt comes after 2.85 days at the earliest (upper half of an 8 h window).
  */
 export function webhookRetryPolicy(retryBaseMs: number): BackoffPolicy {
   return { baseMs: retryBaseMs, capMs: WEBHOOK_MAX_WINDOW_MS };

@@ -205,10 +205,16 @@ export class OrderService {
     });
   }
 
-  /** The payer declines on the checkout page. */
+  /**
+   * The payer declines on the checkout page: only an order still waiting for the payer. Once
+   * approved, the reservation is the vendor's to capture or cancel (a second tab cannot undo it).
+   */
   async decline(payerUserId: string, paymentId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const { payment, order } = await this.forPayer(tx, payerUserId, paymentId);
+      if (payment.flowState !== OrderStatus.CREATED) {
+        throw new PaygridError(ErrorCode.ILLEGAL_TRANSITION, 'orderId', `The order cannot be declined: it is ${payment.flowState}.`);
+      }
       await this.release(tx, payment, order, 'order.declined_by_payer');
     });
   }
