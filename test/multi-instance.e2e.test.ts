@@ -7,14 +7,13 @@ import { createPayment, fund, openAccount, step } from './support/flows';
 import {
   createTestDatabase,
   startServer,
-  subscribe,
   usingPostgres,
   usingRedis,
-  type Collector,
   type TestClient,
   type TestDatabase,
   type TestServer,
 } from './support/server';
+import { open, type Sub } from './support/watch';
 
 const shared = usingPostgres && usingRedis;
 const SKIP = !shared && 'needs DATABASE_URL=postgres://… and REDIS_URL: with SQLite and in-process pub/sub, an event published by one instance cannot reach a subscriber of another';
@@ -23,17 +22,6 @@ const SKIP = !shared && 'needs DATABASE_URL=postgres://… and REDIS_URL: with S
 const SWEEP_WINDOW_MS = 3500;
 
 const PAYMENT_EVENT = `id paymentId sequence type state flowState amount { value }`;
-
-interface Sub {
-  c: Collector<any>;
-  events(): any[];
-  stop(): void;
-}
-
-function open(ws: WsClient, field: string, query: string, variables: Record<string, unknown>): Sub {
-  const { collector, stop } = subscribe(ws, query, variables);
-  return { c: collector, events: () => collector.items.map((item) => item[field]), stop };
-}
 
 const watchPayment = (ws: WsClient, paymentId: string) =>
   open(ws, 'paymentUpdated', `subscription($id: ID!) { paymentUpdated(paymentId: $id) { ${PAYMENT_EVENT} } }`, { id: paymentId });

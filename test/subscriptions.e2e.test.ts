@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Client as WsClient } from 'graphql-ws';
 import { createPayment, fund, openAccount, step } from './support/flows';
-import { subscribe, startServer, type Collector, type TestClient, type TestServer } from './support/server';
+import { startServer, type TestClient, type TestServer } from './support/server';
+import { open, type Sub, within } from './support/watch';
 
 /** How long a test waits to be reasonably sure that something does *not* arrive. */
 const QUIET_MS = 500;
@@ -11,34 +12,12 @@ const QUIET_MS = 500;
 const PAYMENT_EVENT = `id paymentId sequence type state flowState amount { value assetCode } data occurredAt`;
 const BALANCE_EVENT = `accountId sequence occurredAt balance { posted { value } reserved { value } available { value } }`;
 
-interface Sub {
-  c: Collector<any>;
-  /** The events received so far, unwrapped from `data`. */
-  events(): any[];
-  stop(): void;
-}
-
-function open(ws: WsClient, field: string, query: string, variables: Record<string, unknown>): Sub {
-  const { collector, stop } = subscribe(ws, query, variables);
-  return { c: collector, events: () => collector.items.map((item) => item[field]), stop };
-}
-
 const watchPayment = (ws: WsClient, paymentId: string) =>
   open(ws, 'paymentUpdated', `subscription($id: ID!) { paymentUpdated(paymentId: $id) { ${PAYMENT_EVENT} } }`, { id: paymentId });
 const watchAccountPayments = (ws: WsClient, accountId: string) =>
   open(ws, 'accountPaymentUpdated', `subscription($id: ID!) { accountPaymentUpdated(accountId: $id) { ${PAYMENT_EVENT} } }`, { id: accountId });
 const watchBalance = (ws: WsClient, accountId: string) =>
   open(ws, 'accountBalanceUpdated', `subscription($id: ID!) { accountBalanceUpdated(accountId: $id) { ${BALANCE_EVENT} } }`, { id: accountId });
-
-/** Whether every sub satisfies `predicate` within `ms`. */
-async function within(ms: number, subs: Sub[], predicate: (s: Sub) => boolean): Promise<boolean> {
-  try {
-    await Promise.all(subs.map((s) => s.c.waitFor(() => predicate(s), ms)));
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * graphql-ws does not acknowledge a subscribe, and the server attaches to the pub/sub (a Redis
