@@ -21,6 +21,8 @@ export interface Config {
   webhookRetryBaseMs: number;
   /** Attempts per webhook delivery, the first included, before it is dead-lettered. */
   webhookMaxAttempts: number;
+  /** Days after which a bank payment initiation with no final status expires (PAYMENT_EXPIRE_DAYS). */
+  paymentExpireDays: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schedulerPollMs: positiveInteger(env, 'SCHEDULER_POLL_MS', 1000),
     webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
+    paymentExpireDays: positiveInteger(env, 'PAYMENT_EXPIRE_DAYS', 7),
   };
 }
 

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { Services } from '../graphql/context';
-import { MERCHANT_SCOPES, OPERATOR_SCOPES } from '../oauth/scopes';
+import { MERCHANT_SCOPES, OPERATOR_SCOPES, Scope } from '../oauth/scopes';
 
 export const DEMO_MERCHANT = { id: 'demo-merchant', secret: 'demo-merchant-secret', redirectUri: 'http://127.0.0.1:8080/callback' };
 export const DEMO_PAYER = { username: 'demo-payer', password: 'demo-payer-password', name: 'Demo Payer' };
@@ -27,7 +27,7 @@ export async function ensureDemoData(services: Services): Promise<DemoData | nul
       id: DEMO_MERCHANT.id,
       secret: DEMO_MERCHANT.secret,
       name: 'Demo merchant',
-      scopes: MERCHANT_SCOPES,
+      scopes: [...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN],
       verified: true,
       redirectUris: [DEMO_MERCHANT.redirectUri],
     });

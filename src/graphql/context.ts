@@ -7,6 +7,7 @@ import type { DomainEvent } from '../events/event.entity';
 import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import type { OrderService } from '../flows/orders/order.service';
+import type { InitiationService } from '../flows/initiation/initiation.service';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { AuthorizationService } from '../oauth/authorization.service';
 import type { TokenService, Caller } from '../oauth/token.service';
@@ -32,6 +33,7 @@ export interface Services {
   payments: PaymentService;
   accountPayments: AccountPaymentService;
   orders: OrderService;
+  initiations: InitiationService;
   scheduler: Scheduler;
   webhooks: WebhookService;
 }
@@ -92,7 +94,21 @@ export function requireCaller(context: Context, scopes: readonly string[]): Call
   const caller = context.caller;
   if (!caller) throw unauthenticated();
   if (scopes.length && !scopes.some((s) => caller.scopes.has(s))) throw forbidden(scopes);
+  // A payment-scoped token reaches only what names payments:validate, which checks the payment.
+  if (caller.paymentId && !scopes.includes('payments:validate')) throw boundToPayment(caller.paymentId);
   return caller;
+}
+
+/** A payment-scoped token used outside its payment. */
+export function boundToPayment(paymentId: string): GraphQLError {
+  return new GraphQLError(`This token is bound to payment ${paymentId} and may be used for nothing else.`, {
+    extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+  });
+}
+
+/** A payment-scoped caller may touch only its own payment; any other caller passes. */
+export function requirePaymentAccess(caller: Caller, paymentId: string): void {
+  if (caller.paymentId && caller.paymentId !== paymentId) throw boundToPayment(caller.paymentId);
 }
 
 /** For subscriptions, which have no payload to carry a userError: the object is missing or not the caller's. */

@@ -3,6 +3,7 @@ import { buildSchema } from 'type-graphql';
 import { AccountResolver } from '../accounts/account.resolver';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
 import { OrderResolver } from '../flows/orders/order.resolver';
+import { InitiationResolver } from '../flows/initiation/initiation.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
@@ -10,7 +11,7 @@ import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
 import { authChecker } from './context';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -30,6 +30,9 @@ import { PublicUrl } from '../config/public-url';
 import { OrderService } from '../flows/orders/order.service';
 import { registerOrderRoutes } from '../flows/orders/order.routes';
 import { registerCheckoutRoutes } from '../flows/orders/checkout.routes';
+import { InitiationService } from '../flows/initiation/initiation.service';
+import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
+import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { authenticateRequest, bearer } from './bearer';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
@@ -104,6 +107,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
     orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
+    initiations: new InitiationService(db, new SandboxBank(), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
     scheduler,
     webhooks,
   };
@@ -157,6 +161,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerLoginRoutes(pages, users);
     registerAuthorizeRoutes(pages, services.authorization, getIssuer);
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
+    registerWebviewRoutes(pages, services.initiations);
   });
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);

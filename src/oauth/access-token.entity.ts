@@ -26,6 +26,14 @@ export class AccessToken {
   @Property({ type: 'string', length: 40, nullable: true })
   familyId: string | null = null;
 
+  /**
+   * The one payment a payment-scoped token (scope payments:validate) may see and act on; null for
+   * every other token. The API refuses such a token everything outside this payment.
+   */
+  @Index()
+  @Property({ type: 'string', length: 40, nullable: true })
+  paymentId: string | null = null;
+
   @Property({ type: 'json' })
   scopes!: string[];
 

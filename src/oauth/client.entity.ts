@@ -31,6 +31,13 @@ export class Client {
   @Property({ type: 'string', length: 100 })
   webhookSecret!: string;
 
+  /**
+   * Where PAYMENT_STATE_UPDATED webhooks of bank payment initiations go (set with `setWebhookUrl`);
+   * null: none are sent.
+   */
+  @Property({ type: 'string', length: 2048, nullable: true })
+  webhookUrl: string | null = null;
+
   /** Set by the operator once the merchant's identity was checked; shown to payers. */
   @Property({ type: 'boolean' })
   verified: boolean = false;

@@ -14,6 +14,13 @@ export enum Scope {
   ORDERS_WRITE = 'orders:write',
   /** Payer consent: orders are approved at creation, without asking the payer each time (recurrent payments). */
   ORDERS_RECURRENT = 'orders:recurrent',
+  /** Merchant: create bank payment initiations, their payment-scoped tokens, and read them (Powens `payments:admin`). */
+  PAYMENTS_ADMIN = 'payments:admin',
+  /**
+   * Payment-scoped: read and validate one payment initiation. Never granted to a client for itself;
+   * only issued bound to one payment (Powens `payments:validate`).
+   */
+  PAYMENTS_VALIDATE = 'payments:validate',
 }
 
 /** How the consent page words each scope for a payer. */
@@ -27,6 +34,8 @@ export const SCOPE_WORDING: Record<Scope, string> = {
   [Scope.PROFILE]: 'Know your name and username',
   [Scope.ORDERS_WRITE]: 'Ask you to pay its orders, and charge the orders you approve',
   [Scope.ORDERS_RECURRENT]: 'Charge your account for its orders without asking you each time',
+  [Scope.PAYMENTS_ADMIN]: 'Create bank payments to be validated by a payer, and follow them',
+  [Scope.PAYMENTS_VALIDATE]: 'Show and validate one bank payment',
 };
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scope);
@@ -40,6 +49,9 @@ export const MERCHANT_SCOPES: readonly Scope[] = [
   Scope.PROFILE,
   Scope.ORDERS_WRITE,
 ];
+
+/** Scopes that exist only bound to one payment: no client may hold them or ask for them for itself. */
+export const PAYMENT_BOUND_SCOPES: readonly Scope[] = [Scope.PAYMENTS_VALIDATE];
 
 export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ];
 

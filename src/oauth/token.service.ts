@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../shared/clock';
 import { newId, newSecret } from '../shared/ids';
 import { AccessToken } from './access-token.entity';
 import { Client } from './client.entity';
-import { ALL_SCOPES, parseScope } from './scopes';
+import { ALL_SCOPES, PAYMENT_BOUND_SCOPES, parseScope } from './scopes';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 
@@ -43,6 +43,8 @@ export interface Caller {
   scopes: ReadonlySet<string>;
   tokenId: string;
   expiresAt: Date;
+  /** A payment-scoped token: the one payment it may see and act on; null for any other token. */
+  paymentId: string | null;
 }
 
 export interface IssuedToken {
@@ -57,6 +59,8 @@ export interface NewAccessToken {
   scopes: readonly string[];
   ttlSeconds: number;
   familyId: string | null;
+  /** Binds the token to one payment (payment-scoped token). */
+  paymentId?: string | null;
 }
 
 export interface NewClient {
@@ -139,6 +143,8 @@ export class TokenService {
   async clientCredentials(client: Client, requestedScope: string | undefined): Promise<IssuedToken> {
     if (client.isPublic) throw new OAuthError('unauthorized_client', 'A public client cannot use client credentials.');
     const scopes = requestedScope?.trim() ? parseScope(requestedScope) : client.scopes;
+    const bound = scopes.filter((s) => (PAYMENT_BOUND_SCOPES as readonly string[]).includes(s));
+    if (bound.length) throw new OAuthError('invalid_scope', `${bound.join(' ')} is only granted bound to one payment (payment-scoped token).`);
     const refused = scopes.filter((s) => !client.scopes.includes(s));
     if (refused.length) throw new OAuthError('invalid_scope', `The client may not ask for: ${refused.join(' ')}.`);
     const accessToken = await this.db.transaction(async (tx) =>
@@ -157,6 +163,7 @@ export class TokenService {
       clientId: token.clientId,
       userId: token.userId,
       familyId: token.familyId,
+      paymentId: token.paymentId ?? null,
       scopes: [...token.scopes],
       expiresAt: new Date(now.getTime() + token.ttlSeconds * 1000),
       revokedAt: null,
@@ -170,7 +177,7 @@ export class TokenService {
     if (!bearer || bearer.length > 200) return null;
     const token = await this.db.reader().findOne(AccessToken, { tokenHash: sha256(bearer) });
     if (!token || token.revokedAt || token.expiresAt.getTime() <= this.clock.now().getTime()) return null;
-    return { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt };
+    return { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt, paymentId: token.paymentId };
   }
 
   /** Whether a caller's token is still good, for long-lived subscriptions. */

@@ -4,6 +4,8 @@ import { MoneyType } from '../persistence/money-type';
 export enum PaymentFlow {
   ACCOUNT_PAYMENT = 'account_payment',
   ORDER = 'order',
+  /** Powens-style bank payment initiation: the payer validates it in the webview at their bank. */
+  INITIATION = 'initiation',
 }
 
 /** The state every flow maps its own vocabulary onto, so one client can read any payment. */

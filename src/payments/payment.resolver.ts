@@ -7,6 +7,7 @@ import { connectionOf } from '../graphql/common.types';
 import { notFound, requireCaller, type Context } from '../graphql/context';
 import { authorizedStream } from '../graphql/subscriptions';
 import { Scope } from '../oauth/scopes';
+import { PaymentFlow } from './payment.entity';
 import {
   PaymentConnection,
   PaymentEvent,
@@ -67,8 +68,11 @@ export class PaymentResolver {
     description: 'Every change of one of your payments, as it commits.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
+      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ, Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE]);
+      // payments:admin and a payment-scoped token watch bank payment initiations only; the latter its own.
+      if (caller.paymentId && caller.paymentId !== args.paymentId) throw notFound('payment');
       const payment = await ctx.services.payments.get(caller.clientId, args.paymentId);
+      if (payment && !caller.scopes.has(Scope.PAYMENTS_READ) && payment.flow !== PaymentFlow.INITIATION) throw notFound('payment');
       if (!payment) throw notFound('payment');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('PAYMENT_EVENT', payment.id));
     },

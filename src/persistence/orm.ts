@@ -15,6 +15,7 @@ import { LedgerTransfer } from '../ledger/transfer.entity';
 import { LedgerEntry } from '../ledger/entry.entity';
 import { Payment } from '../payments/payment.entity';
 import { OrderDetails } from '../flows/orders/order.entity';
+import { InitiationDetails } from '../flows/initiation/initiation.entity';
 import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
@@ -24,6 +25,7 @@ import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 
 export const ENTITIES = [
   OrderDetails,
+  InitiationDetails,
   Client,
   AccessToken,
   AuthorizationCode,

@@ -50,6 +50,9 @@ export enum ErrorCode {
   COUNTRY_CODE_INVALID = 'COUNTRY_CODE_INVALID',
   BIRTH_DATE_INVALID = 'BIRTH_DATE_INVALID',
   EMAIL_INVALID = 'EMAIL_INVALID',
+  CONNECTOR_UNKNOWN = 'CONNECTOR_UNKNOWN',
+  NO_COMPATIBLE_BANK = 'NO_COMPATIBLE_BANK',
+  PAYMENT_FINAL = 'PAYMENT_FINAL',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -99,6 +102,9 @@ const MESSAGES: Record<ErrorCode, string> = {
   COUNTRY_CODE_INVALID: 'The country must be an ISO 3166-1 alpha-2 code, e.g. "FR".',
   BIRTH_DATE_INVALID: 'The birth date must be a past calendar date written YYYY-MM-DD.',
   EMAIL_INVALID: 'The email address is not valid.',
+  CONNECTOR_UNKNOWN: 'No bank connector has this uuid.',
+  NO_COMPATIBLE_BANK: 'No bank can execute this payment as it stands.',
+  PAYMENT_FINAL: 'The payment is in a final state and can no longer change.',
 };
 
 export class PaygridError extends Error {

@@ -43,13 +43,14 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, 
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
     const clientId = await vendor(request, reply);
-    return clientId && read(clientId, request.params.id, reply);
+    if (!clientId) return reply;
+    return read(clientId, request.params.id, reply);
   });
 
   for (const action of ['capture', 'cancel'] as const) {
     app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, async (request, reply) => {
       const clientId = await vendor(request, reply);
-      if (!clientId) return;
+      if (!clientId) return reply;
       try {
         if (action === 'capture') await orders.capture(clientId, request.params.id, headerKey(request));
         else await orders.cancel(clientId, request.params.id);

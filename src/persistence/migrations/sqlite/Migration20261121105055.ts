@@ -1,13 +1,14 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121103946 extends Migration {
+export class Migration20261121105055 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`family_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`family_id\` text null, \`payment_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create unique index \`access_token_token_hash_unique\` on \`access_token\` (\`token_hash\`);`);
     this.addSql(`create index \`access_token_client_id_index\` on \`access_token\` (\`client_id\`);`);
     this.addSql(`create index \`access_token_user_id_index\` on \`access_token\` (\`user_id\`);`);
     this.addSql(`create index \`access_token_family_id_index\` on \`access_token\` (\`family_id\`);`);
+    this.addSql(`create index \`access_token_payment_id_index\` on \`access_token\` (\`payment_id\`);`);
 
     this.addSql(`create table \`account\` (\`id\` text not null, \`client_id\` text null, \`user_id\` text null, \`name\` text null, \`kind\` text check (\`kind\` in ('customer', 'settlement')) not null, \`asset_code\` text not null, \`asset_scale\` integer not null, \`posted\` bigint not null default 0, \`reserved\` bigint not null default 0, \`balance_version\` integer not null default 0, \`created_at\` datetime not null, primary key (\`id\`));`);
     this.addSql(`create index \`account_user_id_index\` on \`account\` (\`user_id\`);`);
@@ -17,7 +18,7 @@ export class Migration20261121103946 extends Migration {
     this.addSql(`create unique index \`authorization_code_code_hash_unique\` on \`authorization_code\` (\`code_hash\`);`);
     this.addSql(`create index \`authorization_code_client_id_index\` on \`authorization_code\` (\`client_id\`);`);
 
-    this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`redirect_uris\` json not null, \`is_public\` integer not null default false, \`webhook_secret\` text not null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
+    this.addSql(`create table \`client\` (\`id\` text not null, \`name\` text not null, \`secret_hash\` text not null, \`scopes\` json not null, \`redirect_uris\` json not null, \`is_public\` integer not null default false, \`webhook_secret\` text not null, \`webhook_url\` text null, \`verified\` integer not null default false, \`created_at\` datetime not null, primary key (\`id\`));`);
 
     this.addSql(`create table \`event\` (\`id\` integer not null primary key autoincrement, \`aggregate_type\` text not null, \`aggregate_id\` text not null, \`sequence\` integer not null, \`type\` text not null, \`client_id\` text null, \`account_ids\` json not null, \`payload\` json not null, \`occurred_at\` datetime not null, \`published_at\` datetime null);`);
     this.addSql(`create index \`event_client_id_index\` on \`event\` (\`client_id\`);`);
@@ -26,6 +27,8 @@ export class Migration20261121103946 extends Migration {
 
     this.addSql(`create table \`idempotency_record\` (\`id\` integer not null primary key autoincrement, \`scope\` text not null, \`key\` text not null, \`operation\` text not null, \`fingerprint\` text not null, \`result\` json not null, \`created_at\` datetime not null);`);
     this.addSql(`create unique index \`idempotency_record_scope_key_unique\` on \`idempotency_record\` (\`scope\`, \`key\`);`);
+
+    this.addSql(`create table \`initiation_details\` (\`payment_id\` text not null, \`client_redirect_uri\` text not null, \`client_state\` text null, \`instructions\` json not null, \`payer\` json null, \`payer_identity\` json not null, \`operator_identity\` json null, \`connector_uuid\` text null, \`bank_ref\` json null, \`error_code\` text null, \`error_description\` text null, \`bank_message\` text null, \`validated_at\` datetime null, \`expires_at\` datetime not null, primary key (\`payment_id\`));`);
 
     this.addSql(`create table \`ledger_entry\` (\`id\` integer not null primary key autoincrement, \`transfer_id\` text not null, \`account_id\` text not null, \`asset_code\` text not null, \`amount\` bigint not null, \`created_at\` datetime not null);`);
     this.addSql(`create index \`ledger_entry_transfer_id_index\` on \`ledger_entry\` (\`transfer_id\`);`);

@@ -1,13 +1,14 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121103946 extends Migration {
+export class Migration20261121105055 extends Migration {
 
   override async up(): Promise<void> {
-    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "family_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
+    this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "family_id" varchar(40) null, "payment_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
     this.addSql(`alter table "access_token" add constraint "access_token_token_hash_unique" unique ("token_hash");`);
     this.addSql(`create index "access_token_client_id_index" on "access_token" ("client_id");`);
     this.addSql(`create index "access_token_user_id_index" on "access_token" ("user_id");`);
     this.addSql(`create index "access_token_family_id_index" on "access_token" ("family_id");`);
+    this.addSql(`create index "access_token_payment_id_index" on "access_token" ("payment_id");`);
 
     this.addSql(`create table "account" ("id" varchar(40) not null, "client_id" varchar(64) null, "user_id" varchar(40) null, "name" varchar(200) null, "kind" text check ("kind" in ('customer', 'settlement')) not null, "asset_code" varchar(10) not null, "asset_scale" int not null, "posted" bigint not null default 0, "reserved" bigint not null default 0, "balance_version" int not null default 0, "created_at" timestamptz not null, constraint "account_pkey" primary key ("id"));`);
     this.addSql(`create index "account_user_id_index" on "account" ("user_id");`);
@@ -17,7 +18,7 @@ export class Migration20261121103946 extends Migration {
     this.addSql(`alter table "authorization_code" add constraint "authorization_code_code_hash_unique" unique ("code_hash");`);
     this.addSql(`create index "authorization_code_client_id_index" on "authorization_code" ("client_id");`);
 
-    this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "redirect_uris" jsonb not null, "is_public" boolean not null default false, "webhook_secret" varchar(100) not null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
+    this.addSql(`create table "client" ("id" varchar(64) not null, "name" varchar(200) not null, "secret_hash" varchar(64) not null, "scopes" jsonb not null, "redirect_uris" jsonb not null, "is_public" boolean not null default false, "webhook_secret" varchar(100) not null, "webhook_url" varchar(2048) null, "verified" boolean not null default false, "created_at" timestamptz not null, constraint "client_pkey" primary key ("id"));`);
 
     this.addSql(`create table "event" ("id" serial primary key, "aggregate_type" varchar(20) not null, "aggregate_id" varchar(40) not null, "sequence" int not null, "type" varchar(60) not null, "client_id" varchar(64) null, "account_ids" jsonb not null, "payload" jsonb not null, "occurred_at" timestamptz not null, "published_at" timestamptz null);`);
     this.addSql(`create index "event_client_id_index" on "event" ("client_id");`);
@@ -26,6 +27,8 @@ export class Migration20261121103946 extends Migration {
 
     this.addSql(`create table "idempotency_record" ("id" serial primary key, "scope" varchar(120) not null, "key" varchar(255) not null, "operation" varchar(80) not null, "fingerprint" varchar(64) not null, "result" jsonb not null, "created_at" timestamptz not null);`);
     this.addSql(`alter table "idempotency_record" add constraint "idempotency_record_scope_key_unique" unique ("scope", "key");`);
+
+    this.addSql(`create table "initiation_details" ("payment_id" varchar(40) not null, "client_redirect_uri" varchar(2048) not null, "client_state" text null, "instructions" jsonb not null, "payer" jsonb null, "payer_identity" jsonb not null, "operator_identity" jsonb null, "connector_uuid" varchar(40) null, "bank_ref" jsonb null, "error_code" varchar(40) null, "error_description" varchar(500) null, "bank_message" varchar(500) null, "validated_at" timestamptz null, "expires_at" timestamptz not null, constraint "initiation_details_pkey" primary key ("payment_id"));`);
 
     this.addSql(`create table "ledger_entry" ("id" serial primary key, "transfer_id" varchar(40) not null, "account_id" varchar(40) not null, "asset_code" varchar(10) not null, "amount" bigint not null, "created_at" timestamptz not null);`);
     this.addSql(`create index "ledger_entry_transfer_id_index" on "ledger_entry" ("transfer_id");`);
@@ -83,6 +86,8 @@ export class Migration20261121103946 extends Migration {
     this.addSql(`drop table if exists "event" cascade;`);
 
     this.addSql(`drop table if exists "idempotency_record" cascade;`);
+
+    this.addSql(`drop table if exists "initiation_details" cascade;`);
 
     this.addSql(`drop table if exists "ledger_entry" cascade;`);
 

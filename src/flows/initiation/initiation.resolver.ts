@@ -1,0 +1,68 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { requireCaller, requirePaymentAccess, type Context } from '../../graphql/context';
+import { mutate } from '../../graphql/mutation';
+import { Scope } from '../../oauth/scopes';
+import {
+  CreateInitiationInput,
+  CreateInitiationTokenInput,
+  InitiationPayload,
+  InitiationTokenPayload,
+  InitiationView,
+  WebhookUrlPayload,
+  initiationView,
+} from './initiation.types';
+
+@Resolver(() => InitiationView)
+export class InitiationResolver {
+  @Authorized(Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE)
+  @Query(() => InitiationView, {
+    nullable: true,
+    description: 'One of your bank payment initiations; null if it does not exist or is not yours. A payment-scoped token reads only its own payment.',
+  })
+  async initiation(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<InitiationView | null> {
+    const caller = requireCaller(ctx, [Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE]);
+    requirePaymentAccess(caller, id);
+    return this.read(ctx, id);
+  }
+
+  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Mutation(() => InitiationPayload, {
+    description: 'Creates a bank payment initiation (state created) for a payer to validate in the webview. Needs payments:admin (client credentials).',
+  })
+  async createInitiation(@Arg('input', { description: 'The payment.' }) input: CreateInitiationInput, @Ctx() ctx: Context): Promise<InitiationPayload> {
+    return mutate<InitiationPayload>(async () => {
+      const { paymentId } = await ctx.services.initiations.create(ctx.caller!.clientId, { ...input, instructions: input.instructions ?? null });
+      return { initiation: await this.read(ctx, paymentId) };
+    }, { initiation: null });
+  }
+
+  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Mutation(() => InitiationTokenPayload, {
+    description: 'Issues a token bound to one payment (scope payments:validate, 7 days) and the validation URL to send the payer to.',
+  })
+  async createInitiationToken(
+    @Arg('input', { description: 'The payment.' }) input: CreateInitiationTokenInput,
+    @Ctx() ctx: Context,
+  ): Promise<InitiationTokenPayload> {
+    return mutate<InitiationTokenPayload>(
+      async () => ctx.services.initiations.issueScopedToken(ctx.caller!.clientId, input.paymentId),
+      { token: null, scope: null, expiresIn: null, paymentId: null, validationUrl: null },
+    );
+  }
+
+  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Mutation(() => WebhookUrlPayload, { description: 'Sets (or, with null, removes) the URL that receives your PAYMENT_STATE_UPDATED webhooks.' })
+  async setWebhookUrl(
+    @Arg('url', () => String, { nullable: true, description: 'Absolute http(s) URL; null removes it.' }) url: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<WebhookUrlPayload> {
+    return mutate<WebhookUrlPayload>(async () => ({ webhookUrl: await ctx.services.initiations.setWebhookUrl(ctx.caller!.clientId, url ?? null) }), {
+      webhookUrl: null,
+    });
+  }
+
+  private async read(ctx: Context, id: string): Promise<InitiationView | null> {
+    const found = await ctx.services.initiations.get(ctx.caller!.clientId, id);
+    return found && initiationView(found.payment, found.details);
+  }
+}
