@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { MERCHANT_SCOPES, Scope } from '../src/oauth/scopes';
 import { ManualClock } from '../src/shared/clock';
-import { balance, fund, ledgerReport, openAccount } from './support/flows';
+import { balance, createPayment, fund, ledgerReport, openAccount } from './support/flows';
 import { FormBrowser, formTo } from './support/form-browser';
 import { consent, tokenRequest, type PayerTokens } from './support/payer-consent';
 import { startServer, type TestClient, type TestServer } from './support/server';
@@ -193,6 +193,23 @@ describe('iumiCash-style orders', () => {
     assert.deepEqual(forPayer.viewer, { id: vendor.id, webhookSecret: null });
     const none = await server.gql(null, `{ viewer { id } }`);
     assert.equal(none.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  });
+
+  it('lets a token acting for a payer see the payments from the payer accounts, and no other payment of the merchant', async () => {
+    const reader = await consent(server, browser, vendor, { redirectUri: REDIRECT, scope: 'orders:write payments:read accounts:read', username: 'bob', password: PASSWORD });
+    const order = (await createOrder(reader.access)).order;
+    const seller = await openAccount(server, vendor, 'EUR', 'second till');
+    const { payment: own } = await createPayment(server, vendor, { accountId: vendorAccount, sellerId: seller, requestId: 'merchant-own' });
+
+    const query = `query($id: ID!) { payment(id: $id) { id flow } }`;
+    assert.deepEqual((await server.ok(reader.access, query, { id: order.id })).payment, { id: order.id, flow: 'ORDER' });
+    assert.equal((await server.ok(reader.access, query, { id: own.id })).payment, null, "the merchant's own payment is not the payer's");
+    assert.deepEqual((await server.ok(vendor.token, query, { id: own.id })).payment, { id: own.id, flow: 'ACCOUNT_PAYMENT' });
+
+    const listed = await server.ok(reader.access, `query($id: ID!) { account(id: $id) { payments(first: 50) { nodes { id } } } }`, { id: payerAccount });
+    assert.ok(listed.account.payments.nodes.some((n: any) => n.id === order.id));
+    const merchantList = await server.ok(reader.access, `query($id: ID!) { account(id: $id) { id } }`, { id: vendorAccount });
+    assert.equal(merchantList.account, null);
   });
 
   it('keeps orders to their vendor and payer', async () => {

@@ -23,14 +23,14 @@ export class PaymentResolver {
   @Authorized(Scope.PAYMENTS_READ)
   @Query(() => PaymentView, { nullable: true, description: 'One of your payments; null if it does not exist or is not yours.' })
   async payment(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.get(ctx.caller!.clientId, id);
+    const payment = await ctx.services.payments.get(ctx.caller!, id);
     return payment && paymentView(payment);
   }
 
   @Authorized(Scope.PAYMENTS_READ)
   @Query(() => TransactionView, { nullable: true, description: 'One of your transactions; null if it does not exist or is not yours.' })
   async transaction(@Arg('id', () => ID, { description: 'Transaction id, `txn_…`.' }) id: string, @Ctx() ctx: Context): Promise<TransactionView | null> {
-    const transaction = await ctx.services.payments.getTransaction(ctx.caller!.clientId, id);
+    const transaction = await ctx.services.payments.getTransaction(ctx.caller!, id);
     if (!transaction) return null;
     const payment = await ctx.loaders.payment.load(transaction.paymentId);
     return transactionView(transaction, payment!);
@@ -71,7 +71,7 @@ export class PaymentResolver {
       const caller = requireCaller(ctx, [Scope.PAYMENTS_READ, Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE]);
       // payments:admin and a payment-scoped token watch bank payment initiations only; the latter its own.
       if (caller.paymentId && caller.paymentId !== args.paymentId) throw notFound('payment');
-      const payment = await ctx.services.payments.get(caller.clientId, args.paymentId);
+      const payment = await ctx.services.payments.get(caller, args.paymentId);
       if (payment && !caller.scopes.has(Scope.PAYMENTS_READ) && payment.flow !== PaymentFlow.INITIATION) throw notFound('payment');
       if (!payment) throw notFound('payment');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('PAYMENT_EVENT', payment.id));
@@ -107,7 +107,7 @@ export class AccountPaymentsFieldResolver {
   @Authorized(Scope.PAYMENTS_READ)
   @FieldResolver(() => PaymentConnection, { description: 'Payments made from this account, newest first.' })
   async payments(@Root() account: AccountView, @Args() page: PageArgs, @Ctx() ctx: Context): Promise<PaymentConnection> {
-    const result = await ctx.services.payments.listOfAccount(ctx.caller!.clientId, account.id, page);
+    const result = await ctx.services.payments.listOfAccount(ctx.caller!, account.id, page);
     return connectionOf(result ?? { nodes: [], hasNextPage: false, endCursor: null }, paymentView);
   }
 }

@@ -105,8 +105,8 @@ export class AccountPaymentResolver {
     return mutate<PaymentPayload>(
       async () => {
         const outcome = await step();
-        const payment = (await ctx.services.payments.get(ctx.caller!.clientId, outcome.paymentId))!;
-        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(ctx.caller!.clientId, outcome.transactionId) : null;
+        const payment = (await ctx.services.payments.get(ctx.caller!, outcome.paymentId))!;
+        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(ctx.caller!, outcome.transactionId) : null;
         return {
           payment: paymentView(payment),
           transaction: transaction && transactionView(transaction, payment),

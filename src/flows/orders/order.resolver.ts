@@ -45,7 +45,7 @@ export class OrderResolver {
   }
 
   private async read(ctx: Context, id: string): Promise<OrderView | null> {
-    const payment = await ctx.services.payments.get(ctx.caller!.clientId, id);
+    const payment = await ctx.services.payments.get(ctx.caller!, id);
     if (!payment) return null;
     const [order] = await ctx.services.orders.details([id]);
     return order ? orderView(payment, order, ctx.services.orders.links(id)) : null;
