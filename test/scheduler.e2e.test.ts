@@ -114,6 +114,25 @@ describe('the scheduler', () => {
     assert.equal(row.lastError, 'Error: boom 3');
   });
 
+  it('keeps retrying through a long outage by default: a job that fails 15 times in a row still runs', async () => {
+    let runs = 0;
+    const name = kind(async () => {
+      runs += 1;
+      if (runs <= 15) throw new Error('database unreachable');
+    });
+    const id = await schedule(name);
+    for (let round = 0; round < 16; round++) {
+      await scheduler.runDue();
+      const row = await job(id);
+      if (row.state !== JobState.PENDING) break;
+      clock.set(row.runAt);
+    }
+    const row = await job(id);
+    assert.equal(runs, 16);
+    assert.equal(row.state, JobState.DONE);
+    assert.equal(row.attempts, 16);
+  });
+
   it('claims again a job whose instance died mid-run, once its lease ran out', async () => {
     const runs: number[] = [];
     const name = kind(

@@ -22,7 +22,11 @@ export interface JobRun {
 export type JobHandler<P> = (payload: P, run: JobRun) => Promise<void>;
 
 export interface JobKindOptions {
-  /** Runs before the job is marked failed. Default 10. */
+  /**
+   * Runs before the job is marked failed. Default 1000: about a month of retries at the 1 h cap, so
+   * that an outage (the database, a provider) never strands a payment's timed work; handlers are
+   * idempotent, and those that give up sooner (webhook deliveries) decide so themselves.
+   */
   maxAttempts?: number;
   /** How long a claim holds: longer than the handler can take. Default 60 s. */
   leaseMs?: number;
@@ -52,6 +56,7 @@ export interface SchedulerOptions {
 }
 
 const DEFAULT_RETRY: BackoffPolicy = { baseMs: 1000, capMs: 3_600_000 };
+const DEFAULT_MAX_ATTEMPTS = 1000;
 const MAX_ERROR_LENGTH = 2000;
 
 function describe(error: unknown): string {
@@ -85,7 +90,7 @@ export class Scheduler {
     if (this.kinds.has(kind)) throw new Error(`job kind ${kind} is already registered`);
     this.kinds.set(kind, {
       handler,
-      maxAttempts: options.maxAttempts ?? 10,
+      maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       leaseMs: options.leaseMs ?? 60_000,
       retry: options.retry ?? DEFAULT_RETRY,
     });
