@@ -172,7 +172,9 @@ describe('iumiCash-style orders', () => {
       [{ items: [] }, 'INVALID_INPUT', ['items']],
       [{ callbackUrl: 'ftp://example.com/hook' }, 'URL_INVALID', ['callbackUrl']],
       [{ successUrl: 'not a url' }, 'URL_INVALID', ['successUrl']],
-      [{ externalId: '   ' }, 'INVALID_INPUT', ['externalId']],
+      [{ externalId: '   ' }, 'FIELD_REQUIRED', ['externalId']],
+      [{ items: [{ ...items[0], name: 'x'.repeat(201) }] }, 'FIELD_TOO_LONG', ['items', '0', 'name']],
+      [{ items: [{ ...items[0], name: 'Beans\u0000' }] }, 'TEXT_INVALID_CHARACTERS', ['items', '0', 'name']],
       [{ items: [{ ...items[0], amount: { value: '10.00', currencyCode: 'GBP' } }] }, 'NO_ACCOUNT_IN_CURRENCY', ['items', '0', 'amount', 'currencyCode']],
     ];
     await runDue();

@@ -2,6 +2,7 @@ import type * as IbanTools from 'ibantools' with { 'resolution-mode': 'import' }
 import { currencyAsset, parseAmount } from '../../money/money';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { startOfUtcDay, utcDaysBetween } from './target2-calendar';
+import { optionalText, requiredText } from '../../shared/text';
 
 /*
  * Everything the create-payment input of a bank payment initiation needs (reference 001, §1.2), as
@@ -205,39 +206,6 @@ export interface ValidatedInitiation {
 
 // ---------------------------------------------------------------------------------------------
 // Text helpers
-
-// C0 and C1 controls, plus the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
-
-interface TextRule {
-  max: number;
-  /** Allows line feeds (postal addresses); other controls are refused everywhere. */
-  multiline?: boolean;
-  /** How the field is named in messages. */
-  name: string;
-}
-
-/** A trimmed string, or null when absent or blank. Wrong types are refused, never coerced. */
-function optionalText(value: unknown, field: string, rule: TextRule): string | null {
-  if (value == null) return null;
-  if (typeof value !== 'string') throw new PaygridError(ErrorCode.INVALID_INPUT, field, `The ${rule.name} must be a string.`);
-  const text = value.replace(/\r\n?/g, '\n').trim();
-  if (text === '') return null;
-  if ((rule.multiline ? CONTROL_BUT_NEWLINE : CONTROL).test(text)) {
-    throw new PaygridError(ErrorCode.TEXT_INVALID_CHARACTERS, field, `The ${rule.name} contains control characters.`);
-  }
-  if (text.length > rule.max) {
-    throw new PaygridError(ErrorCode.FIELD_TOO_LONG, field, `The ${rule.name} is longer than ${rule.max} characters.`);
-  }
-  return text;
-}
-
-function requiredText(value: unknown, field: string, rule: TextRule): string {
-  const text = optionalText(value, field, rule);
-  if (text === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, field, `The ${rule.name} is required.`);
-  return text;
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -9,6 +9,7 @@ import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { optionalText, requiredText } from '../../shared/text';
 import { OrderDetails, type OrderItem } from './order.entity';
 import { ORDER_UNIFIED_STATE, OrderStatus, orderMachine } from './order.states';
 
@@ -87,16 +88,6 @@ function absoluteUrl(value: string, field: string): string {
   return url.toString();
 }
 
-function text(value: string | null | undefined, field: string, max: number, required: boolean): string | null {
-  const trimmed = value?.trim() ?? '';
-  if (!trimmed) {
-    if (required) throw new PaygridError(ErrorCode.INVALID_INPUT, field, `${field} is required.`);
-    return null;
-  }
-  if (trimmed.length > max) throw new PaygridError(ErrorCode.INVALID_INPUT, field, `${field} is longer than ${max} characters.`);
-  return trimmed;
-}
-
 /**
  * iumiCash-style orders: a vendor holding a payer's token creates an order; the payer approves it on
  * the checkout page (the total is reserved on the payer's account), or it is approved at once when
@@ -117,7 +108,7 @@ export class OrderService {
   }
 
   async create(caller: OrderCaller, input: CreateOrderInput): Promise<{ paymentId: string }> {
-    const externalId = text(input.externalId, 'externalId', 255, true)!;
+    const externalId = requiredText(input.externalId, 'externalId', { max: 255, name: 'external id' });
     const urls = {
       callbackUrl: absoluteUrl(input.callbackUrl, 'callbackUrl'),
       successUrl: absoluteUrl(input.successUrl, 'successUrl'),
@@ -140,7 +131,12 @@ export class OrderService {
       const unit = parseAmount(item.amount.value, asset.assetScale, `${at}.amount.value`);
       total += unit * BigInt(item.count);
       if (total > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, `${at}.amount.value`, 'The order total is larger than Paygrid can hold.');
-      return { name: text(item.name, `${at}.name`, 200, true)!, description: text(item.description, `${at}.description`, 1000, false), amount: unit.toString(), count: item.count };
+      return {
+        name: requiredText(item.name, `${at}.name`, { max: 200, name: 'item name' }),
+        description: optionalText(item.description, `${at}.description`, { max: 1000, multiline: true, name: 'item description' }),
+        amount: unit.toString(),
+        count: item.count,
+      };
     });
     if (input.requestId != null) validateIdempotencyKey(input.requestId, 'requestId');
 
