@@ -55,6 +55,10 @@ button.link{border:0;background:none;color:#3a4ccf;padding:0;margin:0;text-decor
 .unverified{background:#fff4e0;color:#8a5300}
 .muted{color:#5c6372;font-size:.9rem}
 ul.scopes{padding-left:1.2rem}
+table{width:100%;border-collapse:collapse;margin:1rem 0}
+th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #e4e7ee;vertical-align:top}
+th{font-size:.85rem;color:#5c6372;font-weight:600}
+th.num,td.num{text-align:right;white-space:nowrap}
 `;
 
 /** The stylesheet is inline and allowed by its hash, so the policy needs no 'unsafe-inline'. */

@@ -36,8 +36,8 @@ export function registerCheckoutRoutes(pages: FastifyInstance, orders: OrderServ
 ${verificationStatus(vendor?.verified ?? false)}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <table id="items">
-<thead><tr><th>Item</th><th>Count</th><th>Price</th></tr></thead>
-<tbody>${order.items.map((i) => html`<tr><td>${i.name}${i.description ? html`<br><span class="muted">${i.description}</span>` : ''}</td><td>${String(i.count)}</td><td>${money(BigInt(i.amount))}</td></tr>`)}</tbody>
+<thead><tr><th>Item</th><th class="num">Count</th><th class="num">Price</th></tr></thead>
+<tbody>${order.items.map((i) => html`<tr><td>${i.name}${i.description ? html`<br><span class="muted">${i.description}</span>` : ''}</td><td class="num">${String(i.count)}</td><td class="num">${money(BigInt(i.amount))}</td></tr>`)}</tbody>
 </table>
 <p>Total: <strong id="total">${money(payment.amount)}</strong></p>
 ${account ? html`<p class="muted">Paid from ${account.name ?? account.id}, available <span id="available">${money(account.posted - account.reserved)}</span>.</p>` : ''}
