@@ -23,6 +23,14 @@ export interface Config {
   webhookMaxAttempts: number;
   /** Days after which a bank payment initiation with no final status expires (PAYMENT_EXPIRE_DAYS). */
   paymentExpireDays: number;
+  /** Password checks per username within the login window before further attempts get 429 (LOGIN_MAX_ATTEMPTS). */
+  loginMaxAttempts: number;
+  /** The login throttle's window, from the first attempt counted (LOGIN_WINDOW_MINUTES). */
+  loginWindowMinutes: number;
+  /** Password hashes one instance computes at once, 128 MiB each (PASSWORD_HASH_CONCURRENCY). */
+  passwordHashConcurrency: number;
+  /** Hashes that may wait for a slot; beyond them a login gets 503 (PASSWORD_HASH_QUEUE). */
+  passwordHashQueue: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -50,6 +58,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
     paymentExpireDays: positiveInteger(env, 'PAYMENT_EXPIRE_DAYS', 7),
+    loginMaxAttempts: positiveInteger(env, 'LOGIN_MAX_ATTEMPTS', 5),
+    loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
+    passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
+    passwordHashQueue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 16),
   };
 }
 

@@ -88,7 +88,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const ledger = new LedgerService();
   const clock = options.clock ?? systemClock;
   const tokens = new TokenService(db, clock);
-  const users = new UserService(db, clock);
+  const users = new UserService(db, clock, {
+    maxAttempts: config.loginMaxAttempts,
+    windowMs: config.loginWindowMinutes * 60_000,
+    hashConcurrency: config.passwordHashConcurrency,
+    hashQueue: config.passwordHashQueue,
+  });
   const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
   const publicUrl = new PublicUrl(config.publicUrl);
   const webhooks = new WebhookService(db, scheduler, clock, http.log, {

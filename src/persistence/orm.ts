@@ -10,6 +10,7 @@ import { AuthorizationCode } from '../oauth/authorization-code.entity';
 import { RefreshToken } from '../oauth/refresh-token.entity';
 import { User } from '../users/user.entity';
 import { PayerSession } from '../users/session.entity';
+import { LoginAttempts } from '../users/login-attempts.entity';
 import { Account } from '../accounts/account.entity';
 import { LedgerTransfer } from '../ledger/transfer.entity';
 import { LedgerEntry } from '../ledger/entry.entity';
@@ -32,6 +33,7 @@ export const ENTITIES = [
   RefreshToken,
   User,
   PayerSession,
+  LoginAttempts,
   Account,
   LedgerTransfer,
   LedgerEntry,

@@ -53,6 +53,9 @@ export enum ErrorCode {
   CONNECTOR_UNKNOWN = 'CONNECTOR_UNKNOWN',
   NO_COMPATIBLE_BANK = 'NO_COMPATIBLE_BANK',
   PAYMENT_FINAL = 'PAYMENT_FINAL',
+  // payer login
+  TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
+  LOGIN_BUSY = 'LOGIN_BUSY',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -105,6 +108,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   CONNECTOR_UNKNOWN: 'No bank connector has this uuid.',
   NO_COMPATIBLE_BANK: 'No bank can execute this payment as it stands.',
   PAYMENT_FINAL: 'The payment is in a final state and can no longer change.',
+  TOO_MANY_LOGIN_ATTEMPTS: 'Too many login attempts for this username. Please try again later.',
+  LOGIN_BUSY: 'Paygrid is checking too many logins right now. Please try again in a moment.',
 };
 
 export class PaygridError extends Error {
@@ -117,6 +122,19 @@ export class PaygridError extends Error {
     this.name = 'PaygridError';
     this.code = code;
     this.field = field == null ? null : Array.isArray(field) ? field : field.split('.');
+  }
+}
+
+/** A refusal that a later retry may not meet: HTTP answers it with 429 or 503 and Retry-After. */
+export class RetryLaterError extends PaygridError {
+  constructor(
+    code: ErrorCode,
+    /** Whole seconds, at least 1. */
+    readonly retryAfterSeconds: number,
+    message?: string,
+  ) {
+    super(code, null, message);
+    this.name = 'RetryLaterError';
   }
 }
 

@@ -10,6 +10,7 @@ import {
   safeReturnTo,
   startPayerSession,
 } from '../http/payer-session';
+import { ErrorCode, RetryLaterError } from '../shared/errors';
 import type { UserService } from './user.service';
 
 export interface LoginPageOptions {
@@ -54,6 +55,12 @@ function loggedInPage(username: string, csrfToken: string): Html {
 </form>`;
 }
 
+function waitHint(seconds: number): string {
+  if (seconds < 60) return `(Wait ${seconds} second${seconds === 1 ? '' : 's'}.)`;
+  const minutes = Math.ceil(seconds / 60);
+  return `(Wait about ${minutes} minute${minutes === 1 ? '' : 's'}.)`;
+}
+
 /** GET and POST /login, POST /logout: the payer's login, for every page that needs one. */
 export function registerLoginRoutes(app: FastifyInstance, users: UserService): void {
   app.get(LOGIN_PATH, async (request, reply) => {
@@ -76,7 +83,16 @@ export function registerLoginRoutes(app: FastifyInstance, users: UserService): v
         error: 'This form expired or did not come from Paygrid. Please log in again.',
       });
     }
-    const user = await users.authenticate(username, field(request.body, 'password') ?? '');
+    let user;
+    try {
+      user = await users.authenticate(username, field(request.body, 'password') ?? '');
+    } catch (error) {
+      if (!(error instanceof RetryLaterError)) throw error;
+      const throttled = error.code === ErrorCode.TOO_MANY_LOGIN_ATTEMPTS;
+      request.log.warn({ code: error.code, retryAfter: error.retryAfterSeconds }, 'login refused before the password check');
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendLoginPage(request, reply, { returnTo, username, status: throttled ? 429 : 503, error: `${error.message} ${waitHint(error.retryAfterSeconds)}` });
+    }
     if (!user) return sendLoginPage(request, reply, { returnTo, username, status: 401, error: 'Wrong username or password.' });
     await startPayerSession(request, reply, user.id);
     return sendRedirect(reply, returnTo);
