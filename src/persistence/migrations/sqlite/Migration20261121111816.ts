@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121105055 extends Migration {
+export class Migration20261121111816 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table \`access_token\` (\`id\` text not null, \`token_hash\` text not null, \`client_id\` text not null, \`user_id\` text null, \`family_id\` text null, \`payment_id\` text null, \`scopes\` json not null, \`expires_at\` datetime not null, \`revoked_at\` datetime null, \`created_at\` datetime not null, primary key (\`id\`));`);
@@ -37,6 +37,9 @@ export class Migration20261121105055 extends Migration {
     this.addSql(`create table \`ledger_transfer\` (\`id\` text not null, \`debit_account_id\` text not null, \`credit_account_id\` text not null, \`amount\` bigint not null, \`asset_code\` text not null, \`state\` text check (\`state\` in ('pending', 'posted', 'voided')) not null, \`purpose\` text not null, \`reference\` text null, \`created_at\` datetime not null, \`settled_at\` datetime null, primary key (\`id\`));`);
     this.addSql(`create index \`ledger_transfer_debit_account_id_index\` on \`ledger_transfer\` (\`debit_account_id\`);`);
     this.addSql(`create index \`ledger_transfer_credit_account_id_index\` on \`ledger_transfer\` (\`credit_account_id\`);`);
+
+    this.addSql(`create table \`login_attempts\` (\`username_hash\` text not null, \`attempts\` integer not null default 0, \`window_started_at\` datetime not null, primary key (\`username_hash\`));`);
+    this.addSql(`create index \`login_attempts_window_started_at_index\` on \`login_attempts\` (\`window_started_at\`);`);
 
     this.addSql(`create table \`order_details\` (\`payment_id\` text not null, \`external_id\` text not null, \`payer_user_id\` text not null, \`items\` json not null, \`callback_url\` text not null, \`success_url\` text not null, \`error_url\` text not null, \`transfer_id\` text null, primary key (\`payment_id\`));`);
 

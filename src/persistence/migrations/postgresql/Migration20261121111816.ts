@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261121105055 extends Migration {
+export class Migration20261121111816 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create table "access_token" ("id" varchar(40) not null, "token_hash" varchar(64) not null, "client_id" varchar(64) not null, "user_id" varchar(40) null, "family_id" varchar(40) null, "payment_id" varchar(40) null, "scopes" jsonb not null, "expires_at" timestamptz not null, "revoked_at" timestamptz null, "created_at" timestamptz not null, constraint "access_token_pkey" primary key ("id"));`);
@@ -37,6 +37,9 @@ export class Migration20261121105055 extends Migration {
     this.addSql(`create table "ledger_transfer" ("id" varchar(40) not null, "debit_account_id" varchar(40) not null, "credit_account_id" varchar(40) not null, "amount" bigint not null, "asset_code" varchar(10) not null, "state" text check ("state" in ('pending', 'posted', 'voided')) not null, "purpose" varchar(40) not null, "reference" varchar(200) null, "created_at" timestamptz not null, "settled_at" timestamptz null, constraint "ledger_transfer_pkey" primary key ("id"));`);
     this.addSql(`create index "ledger_transfer_debit_account_id_index" on "ledger_transfer" ("debit_account_id");`);
     this.addSql(`create index "ledger_transfer_credit_account_id_index" on "ledger_transfer" ("credit_account_id");`);
+
+    this.addSql(`create table "login_attempts" ("username_hash" varchar(64) not null, "attempts" int not null default 0, "window_started_at" timestamptz not null, constraint "login_attempts_pkey" primary key ("username_hash"));`);
+    this.addSql(`create index "login_attempts_window_started_at_index" on "login_attempts" ("window_started_at");`);
 
     this.addSql(`create table "order_details" ("payment_id" varchar(40) not null, "external_id" varchar(255) not null, "payer_user_id" varchar(40) not null, "items" jsonb not null, "callback_url" varchar(2048) not null, "success_url" varchar(2048) not null, "error_url" varchar(2048) not null, "transfer_id" varchar(40) null, constraint "order_details_pkey" primary key ("payment_id"));`);
 
@@ -92,6 +95,8 @@ export class Migration20261121105055 extends Migration {
     this.addSql(`drop table if exists "ledger_entry" cascade;`);
 
     this.addSql(`drop table if exists "ledger_transfer" cascade;`);
+
+    this.addSql(`drop table if exists "login_attempts" cascade;`);
 
     this.addSql(`drop table if exists "order_details" cascade;`);
 
