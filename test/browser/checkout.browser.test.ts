@@ -1,59 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { MERCHANT_SCOPES } from '../../src/oauth/scopes';
 import { fund, openAccount } from '../support/flows';
 import { FormBrowser } from '../support/form-browser';
 import { consent } from '../support/payer-consent';
+import { NO_CHROMIUM, Site, launchChromium } from '../support/browser';
 import { startServer, type TestClient, type TestServer } from '../support/server';
 
 /** Debian's Chromium; the test never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = '/tmp/checkout.png';
 const CAROL = { username: 'carol', password: 'carol-password-42', name: 'Carol Payer' };
 const DAVE = { username: 'dave', password: 'dave-password-42', name: 'Dave Payer' };
 const NO_FUNDS_MESSAGE = 'Your available balance does not cover this order. Nothing was paid.';
-
-/** The vendor's site: where the payer comes back to (GET) and where order callbacks arrive (POST). */
-class Receiver {
-  /** Every request that arrived (the browser's favicon requests aside), with its method. */
-  readonly hits: Array<{ method: string; url: URL }> = [];
-  private readonly server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', this.origin);
-    if (url.pathname !== '/favicon.ico') this.hits.push({ method: request.method ?? 'GET', url });
-    request.resume();
-    if (request.method === 'POST') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Back at the shop</h1>');
-  });
-
-  origin = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  /** The OAuth redirect URI of the vendors (consent). */
-  get oauthCallback(): string {
-    return `${this.origin}/oauth/callback`;
-  }
-
-  /** Page visits (GET) to `pathname`: the payer's browser coming back. */
-  visits(pathname: string): URL[] {
-    return this.hits.filter((h) => h.method === 'GET' && h.url.pathname === pathname).map((h) => h.url);
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 interface OrderItem {
   name: string;
@@ -71,9 +30,9 @@ interface CreatedOrder {
   total: string;
 }
 
-describe('checkout page for orders in a real browser (Chromium)', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('checkout page for orders in a real browser (Chromium)', { skip: NO_CHROMIUM }, () => {
   let server: TestServer;
-  let receiver: Receiver;
+  let receiver: Site;
   let browser: Browser;
   let shop: TestClient;
   let startup: TestClient;
@@ -87,12 +46,12 @@ describe('checkout page for orders in a real browser (Chromium)', { skip: exists
   let approved: CreatedOrder | undefined;
 
   before(async () => {
-    receiver = new Receiver();
+    receiver = new Site();
     await receiver.start();
     server = await startServer();
     const operator = await server.operator();
-    shop = await server.client(MERCHANT_SCOPES, 'Corner Shop', { redirectUris: [receiver.oauthCallback], verified: true });
-    startup = await server.client(MERCHANT_SCOPES, 'Fresh Startup', { redirectUris: [receiver.oauthCallback], verified: false });
+    shop = await server.client(MERCHANT_SCOPES, 'Corner Shop', { redirectUris: [receiver.url('/oauth/callback')], verified: true });
+    startup = await server.client(MERCHANT_SCOPES, 'Fresh Startup', { redirectUris: [receiver.url('/oauth/callback')], verified: false });
     // Each vendor has an EUR account for the order's money to go to.
     await openAccount(server, shop, 'EUR', 'Shop till');
     await openAccount(server, startup, 'EUR', 'Startup till');
@@ -106,15 +65,12 @@ describe('checkout page for orders in a real browser (Chromium)', { skip: exists
 
     const scope = 'orders:write accounts:read';
     const grant = async (vendor: TestClient, who: typeof CAROL) =>
-      (await consent(server, new FormBrowser(server.url), vendor, { redirectUri: receiver.oauthCallback, scope, ...who })).access;
+      (await consent(server, new FormBrowser(server.url), vendor, { redirectUri: receiver.url('/oauth/callback'), scope, ...who })).access;
     carolAtShop = await grant(shop, CAROL);
     carolAtStartup = await grant(startup, CAROL);
     daveAtShop = await grant(shop, DAVE);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);

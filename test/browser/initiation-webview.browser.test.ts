@@ -1,55 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { MERCHANT_SCOPES, Scope } from '../../src/oauth/scopes';
+import { NO_CHROMIUM, Site, launchChromium } from '../support/browser';
 import { startServer, type TestClient, type TestServer } from '../support/server';
 
 /** Debian's Chromium; the test never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The merchant's redirect target: records what arrives. */
-class Shop {
-  readonly hits: URL[] = [];
-  origin = '';
-  private readonly server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', this.origin);
-    if (url.pathname !== '/favicon.ico') this.hits.push(url);
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Back at the shop</h1>');
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  get callback(): string {
-    return `${this.origin}/powens/callback`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-describe('bank payment validation webview in a real browser (Chromium)', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('bank payment validation webview in a real browser (Chromium)', { skip: NO_CHROMIUM }, () => {
   let server: TestServer;
-  let shop: Shop;
+  let shop: Site;
   let browser: Browser;
   let merchant: TestClient;
   let context: BrowserContext;
 
   before(async () => {
-    shop = new Shop();
+    shop = new Site();
     await shop.start();
     server = await startServer();
     merchant = await server.client([...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN], 'ACME Shop');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -70,7 +40,7 @@ describe('bank payment validation webview in a real browser (Chromium)', { skip:
       `mutation($input: CreateInitiationInput!) { createInitiation(input: $input) { initiation { id } userErrors { code field message } } }`,
       {
         input: {
-          clientRedirectUri: shop.callback,
+          clientRedirectUri: shop.url('/powens/callback'),
           clientState: state,
           instructions: [
             {
@@ -106,7 +76,7 @@ describe('bank payment validation webview in a real browser (Chromium)', { skip:
     assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Sandbox Bank');
     await page.getByLabel('Login').fill('germaine');
     await page.getByLabel('Password').fill('sandbox');
-    await Promise.all([page.waitForURL((u) => u.toString().startsWith(shop.callback)), page.getByRole('button', { name: 'Confirm the payment' }).click()]);
+    await Promise.all([page.waitForURL((u) => u.toString().startsWith(shop.url('/powens/callback'))), page.getByRole('button', { name: 'Confirm the payment' }).click()]);
     const landed = new URL(page.url());
     assert.equal(landed.searchParams.get('state'), 'state-confirm');
     assert.equal(landed.searchParams.get('id_payment'), id);
@@ -120,7 +90,7 @@ describe('bank payment validation webview in a real browser (Chromium)', { skip:
     const { id, url } = await validationUrl('state-cancel');
     const page = await freshPage();
     await page.goto(url);
-    await Promise.all([page.waitForURL((u) => u.toString().startsWith(shop.callback)), page.getByRole('button', { name: 'Cancel the payment' }).click()]);
+    await Promise.all([page.waitForURL((u) => u.toString().startsWith(shop.url('/powens/callback'))), page.getByRole('button', { name: 'Cancel the payment' }).click()]);
     const landed = new URL(page.url());
     assert.equal(landed.searchParams.get('error'), 'cancelled');
     assert.equal(landed.searchParams.get('error_code'), 'CancelledByUser');

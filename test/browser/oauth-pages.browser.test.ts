@@ -1,46 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { MERCHANT_SCOPES, SCOPE_WORDING, Scope } from '../../src/oauth/scopes';
+import { NO_CHROMIUM, Site, launchChromium } from '../support/browser';
 import { startServer, type TestClient, type TestServer } from '../support/server';
 
 /** Debian's Chromium; the test never downloads a browser. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PASSWORD = 'bob-password-42';
 const VECTOR = { verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk', challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' };
 
-/** The client's redirect target: a tiny HTTP server on 127.0.0.1 that records what arrives. */
-class Receiver {
-  /** Every page request that arrived (the browser's favicon requests aside). */
-  readonly hits: URL[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', this.origin);
-    if (url.pathname !== '/favicon.ico') this.hits.push(url);
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Back at the shop</h1>');
-  });
-
-  origin = '';
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  get callback(): string {
-    return `${this.origin}/callback`;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('payer pages in a real browser (Chromium)', { skip: NO_CHROMIUM }, () => {
   let server: TestServer;
-  let receiver: Receiver;
+  let receiver: Site;
   let browser: Browser;
   let shop: TestClient;
   let unverified: TestClient;
@@ -48,16 +19,13 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
   let page: Page;
 
   before(async () => {
-    receiver = new Receiver();
+    receiver = new Site();
     await receiver.start();
     server = await startServer();
-    shop = await server.client(MERCHANT_SCOPES, 'Corner Shop', { redirectUris: [receiver.callback], verified: true });
-    unverified = await server.client(MERCHANT_SCOPES, 'Fresh Startup', { redirectUris: [receiver.callback], verified: false });
+    shop = await server.client(MERCHANT_SCOPES, 'Corner Shop', { redirectUris: [receiver.url('/callback')], verified: true });
+    unverified = await server.client(MERCHANT_SCOPES, 'Fresh Startup', { redirectUris: [receiver.url('/callback')], verified: false });
     await server.app.services.users.create({ username: 'bob', password: PASSWORD, name: 'Bob Payer' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -78,7 +46,7 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
     url.search = new URLSearchParams({
       response_type: 'code',
       client_id: clientId,
-      redirect_uri: receiver.callback,
+      redirect_uri: receiver.url('/callback'),
       scope,
       state,
       code_challenge: VECTOR.challenge,
@@ -101,21 +69,21 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
     await logIn(p);
     assert.match((await p.getByRole('heading', { level: 1 }).textContent()) ?? '', /Corner Shop wants to use your Paygrid account/);
 
-    const before = receiver.hits.length;
-    await Promise.all([p.waitForURL((url) => url.toString().startsWith(receiver.callback)), p.getByRole('button', { name: 'Approve' }).click()]);
+    const before = receiver.pages().length;
+    await Promise.all([p.waitForURL((url) => url.toString().startsWith(receiver.url('/callback'))), p.getByRole('button', { name: 'Approve' }).click()]);
     const landed = new URL(p.url());
     assert.equal(landed.searchParams.get('state'), 'state-approve');
     assert.match(landed.searchParams.get('code') ?? '', /^pgac_/);
     assert.equal(landed.searchParams.get('iss'), server.url);
     assert.equal(await p.getByRole('heading', { level: 1 }).textContent(), 'Back at the shop');
-    assert.equal(receiver.hits.length, before + 1);
-    assert.equal(receiver.hits.at(-1)!.searchParams.get('code'), landed.searchParams.get('code'));
+    assert.equal(receiver.pages().length, before + 1);
+    assert.equal(receiver.pages().at(-1)!.searchParams.get('code'), landed.searchParams.get('code'));
 
     // The code the browser carried is good for the shop's backend.
     const response = await fetch(`${server.url}/oauth/token`, {
       method: 'POST',
       headers: { authorization: `Basic ${Buffer.from(`${shop.id}:${shop.secret}`).toString('base64')}` },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: landed.searchParams.get('code')!, redirect_uri: receiver.callback, code_verifier: VECTOR.verifier }),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: landed.searchParams.get('code')!, redirect_uri: receiver.url('/callback'), code_verifier: VECTOR.verifier }),
     });
     const tokens = (await response.json()) as { access_token: string };
     assert.equal(response.status, 200, JSON.stringify(tokens));
@@ -129,7 +97,7 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
     await logIn(p);
     await p.goto(authorizeUrl(shop.id, 'state-deny'));
     assert.equal(await p.getByRole('button', { name: 'Deny' }).count(), 1, 'logged in already: no login form');
-    await Promise.all([p.waitForURL((url) => url.toString().startsWith(receiver.callback)), p.getByRole('button', { name: 'Deny' }).click()]);
+    await Promise.all([p.waitForURL((url) => url.toString().startsWith(receiver.url('/callback'))), p.getByRole('button', { name: 'Deny' }).click()]);
     const landed = new URL(p.url());
     assert.equal(landed.searchParams.get('error'), 'access_denied');
     assert.equal(landed.searchParams.get('state'), 'state-deny');
@@ -139,14 +107,14 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
   it('shows a wrong password on the login page and stays there', async () => {
     const p = await freshPage();
     await p.goto(authorizeUrl(shop.id, 'state-wrong'));
-    const hits = receiver.hits.length;
+    const hits = receiver.pages().length;
     await logIn(p, 'not-bobs-password');
     assert.equal(await p.getByRole('alert').textContent(), 'Wrong username or password.');
     assert.equal(await p.getByRole('heading', { level: 1 }).textContent(), 'Log in');
     assert.equal(await p.getByLabel('Password').count(), 1);
     assert.equal(await p.getByLabel('Username').inputValue(), 'bob');
     assert.equal(new URL(p.url()).origin, server.url);
-    assert.equal(receiver.hits.length, hits, 'nothing reached the client');
+    assert.equal(receiver.pages().length, hits, 'nothing reached the client');
 
     // The right password still works from there and leads on to the consent page.
     await logIn(p);
@@ -174,11 +142,11 @@ describe('payer pages in a real browser (Chromium)', { skip: existsSync(CHROMIUM
     const p = await freshPage();
     const url = new URL(authorizeUrl(shop.id, 's'));
     url.searchParams.set('redirect_uri', `${receiver.origin}/elsewhere`);
-    const hits = receiver.hits.length;
+    const hits = receiver.pages().length;
     const response = await p.goto(url.toString());
     assert.equal(response?.status(), 400);
     assert.equal(new URL(p.url()).origin, server.url);
     assert.match(await p.locator('main').innerText(), /not registered/);
-    assert.equal(receiver.hits.length, hits);
+    assert.equal(receiver.pages().length, hits);
   });
 });
