@@ -5,7 +5,7 @@ import { AuthorizationCode } from '../src/oauth/authorization-code.entity';
 import { AUTHORIZATION_CODE_TTL_SECONDS, PAYER_ACCESS_TOKEN_TTL_SECONDS } from '../src/oauth/authorization.service';
 import { RefreshToken } from '../src/oauth/refresh-token.entity';
 import { MERCHANT_SCOPES, SCOPE_WORDING, Scope } from '../src/oauth/scopes';
-import { sha256 } from '../src/oauth/token.service';
+import { sha256 } from '../src/shared/ids';
 import { ManualClock } from '../src/shared/clock';
 import { PayerSession } from '../src/users/session.entity';
 import { User } from '../src/users/user.entity';

@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { AccessToken } from '../src/oauth/access-token.entity';
 import { Client } from '../src/oauth/client.entity';
 import { MERCHANT_SCOPES } from '../src/oauth/scopes';
-import { ACCESS_TOKEN_TTL_SECONDS, sha256 } from '../src/oauth/token.service';
+import { ACCESS_TOKEN_TTL_SECONDS } from '../src/oauth/token.service';
+import { sha256 } from '../src/shared/ids';
 import { balance, createPayment, openAccount } from './support/flows';
 import { startServer, type TestClient, type TestServer } from './support/server';
 

@@ -8,7 +8,8 @@ import type { Client } from './client.entity';
 import { CODE_VERIFIER, S256_CHALLENGE, verifyS256 } from './pkce';
 import { RefreshToken } from './refresh-token.entity';
 import { PAYER_CONSENT_SCOPES, parseScope } from './scopes';
-import { OAuthError, sha256, type OAuthErrorCode, type TokenService } from './token.service';
+import { sha256 } from '../shared/ids';
+import { OAuthError, type OAuthErrorCode, type TokenService } from './token.service';
 
 /** RFC 6749 §4.1.2 recommends at most 10 minutes; a browser redirect needs seconds. */
 export const AUTHORIZATION_CODE_TTL_SECONDS = 5 * 60;

@@ -1,16 +1,12 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database, Tx } from '../persistence/database';
 import { systemClock, type Clock } from '../shared/clock';
-import { newId, newSecret } from '../shared/ids';
+import { newId, newSecret, sha256 } from '../shared/ids';
 import { AccessToken } from './access-token.entity';
 import { Client } from './client.entity';
 import { ALL_SCOPES, PAYMENT_BOUND_SCOPES, parseScope } from './scopes';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 /**
  * OAuth2 errors as RFC 6749 names them: the token endpoint's (§5.2) and the authorization endpoint's

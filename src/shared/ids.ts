@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -24,4 +24,9 @@ export function newId(prefix: string): string {
 /** An unguessable secret (token, code, client secret), base64url. */
 export function newSecret(prefix: string, bytes = 32): string {
   return `${prefix}_${randomBytes(bytes).toString('base64url')}`;
+}
+
+/** How secrets (tokens, codes, client secrets, session cookies) are stored: their hex SHA-256. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '../shared/ids';
 import { raw } from '@mikro-orm/core';
 import type { EntityManager as SqlEntityManager } from '@mikro-orm/knex';
 import type { Database } from '../persistence/database';
@@ -13,10 +13,6 @@ export interface LoginThrottleOptions {
 }
 
 export type Reservation = { granted: true } | { granted: false; retryAfterSeconds: number };
-
-function key(normalizedUsername: string): string {
-  return createHash('sha256').update(normalizedUsername, 'utf8').digest('hex');
-}
 
 /**
  * Per-username limit on password checks, shared by every instance through the database. A check
@@ -34,7 +30,7 @@ export class LoginThrottle {
   ) {}
 
   async reserve(normalizedUsername: string): Promise<Reservation> {
-    const usernameHash = key(normalizedUsername);
+    const usernameHash = sha256(normalizedUsername);
     return this.db.transaction(async (tx) => {
       const now = this.clock.now();
       const windowOpenedBefore = new Date(now.getTime() - this.options.windowMs);
@@ -52,11 +48,11 @@ export class LoginThrottle {
 
   /** Gives back an attempt whose password was never checked (this instance was too busy). */
   async release(normalizedUsername: string): Promise<void> {
-    await this.db.reader().nativeUpdate(LoginAttempts, { usernameHash: key(normalizedUsername), attempts: { $gt: 0 } }, { attempts: raw('attempts - 1') });
+    await this.db.reader().nativeUpdate(LoginAttempts, { usernameHash: sha256(normalizedUsername), attempts: { $gt: 0 } }, { attempts: raw('attempts - 1') });
   }
 
   /** After a successful login: the next failures count from zero. */
   async clear(normalizedUsername: string): Promise<void> {
-    await this.db.reader().nativeDelete(LoginAttempts, { usernameHash: key(normalizedUsername) });
+    await this.db.reader().nativeDelete(LoginAttempts, { usernameHash: sha256(normalizedUsername) });
   }
 }

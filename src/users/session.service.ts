@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Database } from '../persistence/database';
-import { sha256 } from '../oauth/token.service';
+import { sha256 } from '../shared/ids';
 import { systemClock, type Clock } from '../shared/clock';
 import { newId, newSecret } from '../shared/ids';
 import { PayerSession } from './session.entity';

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConcurrentWriteConflict, type Tx } from '../../persistence/database';
 import { ErrorCode, PaygridError } from '../errors';
+import { sha256 } from '../ids';
 import { IdempotencyRecord } from './idempotency-record.entity';
 
 export interface IdempotentCall {
@@ -42,7 +42,7 @@ export async function once<R extends Record<string, unknown>>(
   call: IdempotentCall,
   work: () => Promise<R>,
 ): Promise<{ result: R; replayed: boolean }> {
-  const fingerprint = createHash('sha256').update(`${call.operation}\n${canonical(call.request)}`).digest('hex');
+  const fingerprint = sha256(`${call.operation}\n${canonical(call.request)}`);
   const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key });
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
