@@ -37,3 +37,18 @@ export function requiredText(value: unknown, field: string, rule: TextRule): str
   if (text === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, field, `The ${rule.name} is required.`);
   return text;
 }
+
+/**
+ * An absolute http or https URL, or null: the one parse that every URL input (callbacks, webhook
+ * endpoints) goes through before the rules of its own field.
+ */
+export function parseHttpUrl(value: unknown): URL | null {
+  if (typeof value !== 'string') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+}

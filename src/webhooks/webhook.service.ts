@@ -1,3 +1,4 @@
+import { parseHttpUrl } from '../shared/text';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import { anchoredRetryAt, type BackoffPolicy } from '../jobs/backoff';
@@ -115,13 +116,8 @@ export class WebhookService {
 
   /** Records a delivery and schedules its first attempt, in the caller's transaction (the outbox). */
   async enqueue(tx: Tx, input: EnqueueWebhook): Promise<WebhookDelivery> {
-    let url: URL | null = null;
-    try {
-      url = new URL(input.url);
-    } catch {
-      // reported below
-    }
-    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    const url = parseHttpUrl(input.url);
+    if (!url) {
       throw new PaygridError(ErrorCode.INVALID_INPUT, 'url', 'The webhook URL must be an absolute http or https URL.');
     }
     const now = this.clock.now();

@@ -1,3 +1,4 @@
+import { parseHttpUrl } from '../../shared/text';
 import type { PublicUrl } from '../../config/public-url';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import { MAX_AMOUNT, formatAmount } from '../../money/money';
@@ -295,15 +296,8 @@ export class InitiationService {
   async setWebhookUrl(clientId: string, url: string | null): Promise<string | null> {
     let value: string | null = null;
     if (url != null && url.trim() !== '') {
-      let parsed: URL;
-      try {
-        parsed = new URL(url.trim());
-      } catch {
-        throw new PaygridError(ErrorCode.URL_INVALID, 'url');
-      }
-      if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || url.length > 2048 || parsed.username || parsed.password) {
-        throw new PaygridError(ErrorCode.URL_INVALID, 'url');
-      }
+      const parsed = parseHttpUrl(url.trim());
+      if (!parsed || url.length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
       value = parsed.toString();
     }
     return this.db.transaction(async (tx) => {

@@ -9,7 +9,7 @@ import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
-import { optionalText, requiredText } from '../../shared/text';
+import { optionalText, parseHttpUrl, requiredText } from '../../shared/text';
 import { OrderDetails, type OrderItem } from './order.entity';
 import { ORDER_UNIFIED_STATE, OrderStatus, orderMachine } from './order.states';
 
@@ -78,13 +78,8 @@ const MAX_ITEMS = 100;
 const MAX_COUNT = 10_000;
 
 function absoluteUrl(value: string, field: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new PaygridError(ErrorCode.URL_INVALID, field);
-  }
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || value.length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
+  const url = parseHttpUrl(value);
+  if (!url || value.length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
   return url.toString();
 }
 
