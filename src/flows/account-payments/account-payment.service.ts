@@ -4,6 +4,7 @@ import type { LedgerService } from '../../ledger/ledger.service';
 import { currencyAsset, MAX_AMOUNT, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
 import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { movePayment } from '../../payments/payment-state';
 import { PaymentTransaction, TransactionState } from '../../payments/transaction.entity';
 import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -275,9 +276,7 @@ export class AccountPaymentService {
   }
 
   private move(payment: Payment, to: AccountPaymentStatus): void {
-    accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, to);
-    payment.flowState = to;
-    payment.state = UNIFIED_STATE[to];
+    movePayment(payment, accountPaymentMachine, UNIFIED_STATE, to, new Date());
   }
 
   private moveTransaction(transaction: PaymentTransaction, to: TransactionState): void {

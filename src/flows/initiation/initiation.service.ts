@@ -1,3 +1,4 @@
+import { movePayment } from '../../payments/payment-state';
 import { parseHttpUrl } from '../../shared/text';
 import type { PublicUrl } from '../../config/public-url';
 import { recordPaymentEvent } from '../../events/event-recorder';
@@ -558,10 +559,7 @@ export class InitiationService {
 
   /** Moves the payment through its state machine, records the event and queues the webhook, in `tx`. */
   private async move(tx: Tx, payment: Payment, details: InitiationDetails, to: InitiationState, type: string, data: Record<string, unknown> = {}): Promise<void> {
-    initiationMachine.assertMove(payment.flowState as InitiationState, to, 'paymentId');
-    payment.flowState = to;
-    payment.state = UNIFIED_STATE[to];
-    payment.updatedAt = this.clock.now();
+    movePayment(payment, initiationMachine, UNIFIED_STATE, to, this.clock.now(), 'paymentId');
     recordPaymentEvent(tx, payment, type, data);
     const client = await tx.em.findOne(Client, { id: payment.clientId }, { fields: ['webhookUrl'] });
     if (client?.webhookUrl) {

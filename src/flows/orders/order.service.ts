@@ -5,6 +5,7 @@ import type { LedgerService } from '../../ledger/ledger.service';
 import { currencyAsset, formatAmount, MAX_AMOUNT, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
 import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { movePayment } from '../../payments/payment-state';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -315,10 +316,7 @@ export class OrderService {
   }
 
   private move(payment: Payment, to: OrderStatus, field?: string): void {
-    orderMachine.assertMove(payment.flowState as OrderStatus, to, field);
-    payment.flowState = to;
-    payment.state = ORDER_UNIFIED_STATE[to];
-    payment.updatedAt = this.clock.now();
+    movePayment(payment, orderMachine, ORDER_UNIFIED_STATE, to, this.clock.now(), field);
   }
 
   /** Records the change in the payment's history and queues the signed callback, in the same transaction. */
