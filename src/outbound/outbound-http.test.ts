@@ -65,6 +65,9 @@ describe('outbound requests', () => {
     assert.equal(response.headers['x-echo'], 'POST');
     assert.equal(response.body.toString('utf8'), 'got déjà');
     assert.deepEqual(server.state.requests.map((r) => r.path), ['/hooks?x=1']);
+    // A name goes through the system resolver, and is reached at the address it checked.
+    assert.equal((await client().send({ url: `http://localhost:${server.port}/named`, method: 'GET' })).status, 201);
+    assert.deepEqual(server.state.requests.map((r) => r.host), [`127.0.0.1:${server.port}`, `localhost:${server.port}`]);
   });
 
   it('with loopback not allowed, connects neither to a loopback literal nor to a name resolving to it', async () => {

@@ -132,7 +132,8 @@ export class OutboundHttp {
   private readonly lookup: LookupFunction = (hostname, options, callback) => {
     this.resolve(hostname).then(
       (found) => {
-        const addresses = options.family ? found.filter((a) => a.family === options.family) : found;
+        const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+        const addresses = family ? found.filter((a) => a.family === family) : found;
         if (addresses.length === 0 || !found.every((a) => isAllowedAddress(a.address, this.options))) return callback(notAllowed(), '', 0);
         if (options.all) callback(null, addresses);
         else callback(null, addresses[0].address, addresses[0].family);

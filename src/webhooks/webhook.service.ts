@@ -204,9 +204,10 @@ export class WebhookService {
       const redirected = response.status >= 300 && response.status < 400;
       return { status: response.status, error: redirected ? 'Redirects are not followed.' : null, durationMs: elapsed() };
     } catch (error) {
-      // The outbound errors say what failed without naming addresses; anything else is logged, not shown.
-      if (!(error instanceof OutboundError)) this.log.error({ err: error, delivery: delivery.id }, 'webhook attempt failed unexpectedly');
-      return { status: error instanceof OutboundError ? error.status : null, error: error instanceof OutboundError ? error.message : 'Sending failed.', durationMs: elapsed() };
+      // The guard's errors say what failed without naming addresses; anything else is logged, not shown.
+      if (error instanceof OutboundError) return { status: error.status, error: error.message, durationMs: elapsed() };
+      this.log.error({ err: error, delivery: delivery.id }, 'webhook attempt failed unexpectedly');
+      return { status: null, error: 'Sending failed.', durationMs: elapsed() };
     }
   }
 
