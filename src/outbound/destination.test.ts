@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../config/config';
 import { addressRange, isAllowedAddress, isAllowedUrl, literalAddress } from './destination';
 
 const STRICT = { allowLoopback: false };
@@ -82,6 +83,14 @@ describe('destination addresses', () => {
       assert.equal(isAllowedAddress(address, LOCAL), local);
     });
   }
+});
+
+describe('the deployment default', () => {
+  it('refuses loopback unless OUTBOUND_ALLOW_LOOPBACK is exactly "true"', () => {
+    assert.equal(loadConfig({}).outboundAllowLoopback, false);
+    assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: '1' }).outboundAllowLoopback, false);
+    assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: 'true' }).outboundAllowLoopback, true);
+  });
 });
 
 describe('destination URLs', () => {
