@@ -6,6 +6,9 @@ import { createApp } from './http/app';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
+  if (config.outboundAllowLoopback) {
+    app.http.log.warn('OUTBOUND_ALLOW_LOOPBACK=true: webhooks and callbacks may reach services on this machine; for local development only');
+  }
   if (config.demoData) {
     const created = await ensureDemoData(app.services);
     if (created) {

@@ -31,6 +31,17 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Hashes that may wait for a slot; beyond them a login gets 503 (PASSWORD_HASH_QUEUE). */
   passwordHashQueue: number;
+  /**
+   * Webhooks and other outbound requests may go to loopback addresses (OUTBOUND_ALLOW_LOOPBACK), for
+   * receivers on the developer's machine; off by default, and no other private range is ever allowed.
+   */
+  outboundAllowLoopback: boolean;
+  /** Time for an outbound request to open its connection, the name's lookup included (OUTBOUND_CONNECT_TIMEOUT_MS). */
+  outboundConnectTimeoutMs: number;
+  /** Time for an outbound request from its start to the last byte of the answer (OUTBOUND_TIMEOUT_MS). */
+  outboundTimeoutMs: number;
+  /** Longest answer to an outbound request read, in KiB; longer ones are cut off and fail (OUTBOUND_MAX_RESPONSE_KIB). */
+  outboundMaxResponseKib: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -62,6 +73,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
     passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
     passwordHashQueue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 16),
+    outboundAllowLoopback: env.OUTBOUND_ALLOW_LOOPBACK === 'true',
+    outboundConnectTimeoutMs: positiveInteger(env, 'OUTBOUND_CONNECT_TIMEOUT_MS', 5_000),
+    outboundTimeoutMs: positiveInteger(env, 'OUTBOUND_TIMEOUT_MS', 10_000),
+    outboundMaxResponseKib: positiveInteger(env, 'OUTBOUND_MAX_RESPONSE_KIB', 64),
   };
 }
 

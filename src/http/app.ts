@@ -25,6 +25,7 @@ import { PaymentService } from '../payments/payment.service';
 import { systemClock, type Clock } from '../shared/clock';
 import { isPaygridError } from '../shared/errors';
 import { Scheduler } from '../jobs/scheduler';
+import { OutboundHttp } from '../outbound/outbound-http';
 import { WebhookService } from '../webhooks/webhook.service';
 import { PublicUrl } from '../config/public-url';
 import { OrderService } from '../flows/orders/order.service';
@@ -96,7 +97,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
   const publicUrl = new PublicUrl(config.publicUrl);
-  const webhooks = new WebhookService(db, scheduler, clock, http.log, {
+  const outbound = new OutboundHttp({
+    allowLoopback: config.outboundAllowLoopback,
+    connectTimeoutMs: config.outboundConnectTimeoutMs,
+    timeoutMs: config.outboundTimeoutMs,
+    maxResponseBytes: config.outboundMaxResponseKib * 1024,
+  });
+  const webhooks = new WebhookService(db, scheduler, clock, http.log, outbound, {
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
   });

@@ -8,6 +8,7 @@ import type { Database, Tx } from '../persistence/database';
 import type { Clock } from '../shared/clock';
 import { ErrorCode, PaygridError } from '../shared/errors';
 import { newId } from '../shared/ids';
+import { OutboundError, type OutboundHttp } from '../outbound/outbound-http';
 import { paginate, type Page, type PageRequest } from '../shared/pagination';
 import { StateMachine } from '../shared/state-machine';
 import { signatureHeaders } from './signing';
@@ -19,15 +20,11 @@ export const WEBHOOK_JOB = 'webhook.deliver';
 /** No retry window is wider than this, as iumiCash caps its backoff: the tail of the schedule is a retry every few hours. */
 export const WEBHOOK_MAX_WINDOW_MS = 8 * 3_600_000;
 
-/** How long an endpoint has to answer one attempt. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
-
 export interface WebhookOptions {
   /** Width of the first retry window (WEBHOOK_RETRY_BASE_MS). */
   retryBaseMs: number;
   /** Attempts before a delivery is dead-lettered, the first included (WEBHOOK_MAX_ATTEMPTS). */
   maxAttempts: number;
-  timeoutMs?: number;
 }
 
 /**
@@ -76,18 +73,9 @@ const DELIVERY_STATES = new StateMachine<WebhookDeliveryState>('webhook delivery
   [WebhookDeliveryState.DEAD]: [WebhookDeliveryState.PENDING],
 });
 
-const MAX_ERROR_LENGTH = 500;
-
 /** Whether the delivery still waits for the attempt this job makes: pending, with the attempt before it recorded. */
 function awaits(delivery: WebhookDelivery | null, job: DeliverJob): delivery is WebhookDelivery {
   return !!delivery && delivery.state === WebhookDeliveryState.PENDING && delivery.attempts === job.attempt - 1;
-}
-
-function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return `No answer within ${timeoutMs} ms.`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  const text = cause?.code ? `${cause.code}: ${cause.message ?? ''}` : error instanceof Error ? error.message : String(error);
-  return text.slice(0, MAX_ERROR_LENGTH);
 }
 
 /**
@@ -98,20 +86,28 @@ function describeFailure(error: unknown, timeoutMs: number): string {
  */
 export class WebhookService {
   private readonly policy: BackoffPolicy;
-  private readonly timeoutMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
     private readonly log: FastifyBaseLogger,
+    /** Every attempt goes through it: only to allowed addresses, bounded in time and size. */
+    private readonly outbound: OutboundHttp,
     private readonly options: WebhookOptions,
   ) {
     this.policy = webhookRetryPolicy(options.retryBaseMs);
-    this.timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
     // A run that throws (the database was unreachable while recording) is retried by the scheduler;
     // the lease outlasts the request's timeout.
-    scheduler.register<DeliverJob>(WEBHOOK_JOB, (job) => this.attempt(job), { leaseMs: this.timeoutMs + 50_000 });
+    scheduler.register<DeliverJob>(WEBHOOK_JOB, (job) => this.attempt(job), { leaseMs: outbound.options.timeoutMs + 50_000 });
+  }
+
+  /**
+   * Refuses an endpoint, when a client sets it, whose host is an address deliveries may never go to
+   * (URL_NOT_ALLOWED on `field`). A host name is checked again at each attempt, by what it resolves to then.
+   */
+  assertEndpoint(url: URL, field: string): void {
+    this.outbound.assertAllowedUrl(url, field);
   }
 
   /** Records a delivery and schedules its first attempt, in the caller's transaction (the outbox). */
@@ -203,24 +199,21 @@ export class WebhookService {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        headers,
-        body: delivery.body,
-        // A redirect is a failure, not a hop: the endpoint is the one the client registered.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      await response.body?.cancel().catch(() => undefined);
+      const response = await this.outbound.send({ url: delivery.url, method: 'POST', headers, body: delivery.body });
+      // A redirect is a failure, not a hop: the endpoint is the one the client registered.
       const redirected = response.status >= 300 && response.status < 400;
       return { status: response.status, error: redirected ? 'Redirects are not followed.' : null, durationMs: elapsed() };
     } catch (error) {
-      return { status: null, error: describeFailure(error, this.timeoutMs), durationMs: elapsed() };
+      // The guard's errors say what failed without naming addresses; anything else is logged, not shown.
+      if (error instanceof OutboundError) return { status: error.status, error: error.message, durationMs: elapsed() };
+      this.log.error({ err: error, delivery: delivery.id }, 'webhook attempt failed unexpectedly');
+      return { status: null, error: 'Sending failed.', durationMs: elapsed() };
     }
   }
 
   private async record(job: DeliverJob, attemptedAt: Date, outcome: Outcome): Promise<void> {
-    const delivered = outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
+    // An answer cut off at the size limit failed, whatever its status said.
+    const delivered = outcome.error === null && outcome.status !== null && outcome.status >= 200 && outcome.status < 300;
     const state = await this.db.transaction(async (tx): Promise<WebhookDeliveryState | null> => {
       const delivery = await tx.em.findOne(WebhookDelivery, { id: job.deliveryId }, { lockMode: tx.forUpdate });
       // Another run recorded this attempt first (it outlived its lease): keep the first record.

@@ -160,6 +160,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     redisPrefix: options.redisPrefix ?? `paygrid-test-${randomBytes(4).toString('hex')}`,
     logLevel: 'warn',
     demoData: false,
+    // Test receivers listen on 127.0.0.1; a deployment refuses loopback unless told otherwise.
+    outboundAllowLoopback: true,
     ...options.config,
     trustProxy: options.trustProxy ?? false,
   };

@@ -53,7 +53,7 @@ export class InitiationResolver {
   @Authorized(Scope.PAYMENTS_ADMIN)
   @Mutation(() => WebhookUrlPayload, { description: 'Sets (or, with null, removes) the URL that receives your PAYMENT_STATE_UPDATED webhooks.' })
   async setWebhookUrl(
-    @Arg('url', () => String, { nullable: true, description: 'Absolute http(s) URL; null removes it.' }) url: string | null,
+    @Arg('url', () => String, { nullable: true, description: 'Absolute http(s) URL, not on a loopback, private or reserved address (URL_NOT_ALLOWED); null removes it.' }) url: string | null,
     @Ctx() ctx: Context,
   ): Promise<WebhookUrlPayload> {
     return mutate<WebhookUrlPayload>(async () => ({ webhookUrl: await ctx.services.initiations.setWebhookUrl(ctx.caller!.clientId, url ?? null) }), {

@@ -45,6 +45,8 @@ export interface WebhookQueue {
     tx: Tx,
     delivery: { clientId: string; url: string; eventType: string; paymentId: string; body: object; scheme: 'powens' },
   ): Promise<unknown>;
+  /** Refuses an endpoint that deliveries may never go to (URL_NOT_ALLOWED on `field`). */
+  assertEndpoint(url: URL, field: string): void;
 }
 
 /** Schedules timed work in the caller's transaction, and runs it. */
@@ -299,6 +301,7 @@ export class InitiationService {
     if (url != null && url.trim() !== '') {
       const parsed = parseHttpUrl(url.trim());
       if (!parsed || url.length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
+      this.webhooks.assertEndpoint(parsed, 'url');
       value = parsed.toString();
     }
     return this.db.transaction(async (tx) => {

@@ -45,6 +45,8 @@ export interface CallbackQueue {
     tx: Tx,
     delivery: { clientId: string; url: string; eventType: string; paymentId: string; body: object; scheme: 'iumicash' },
   ): Promise<unknown>;
+  /** Refuses an endpoint that callbacks may never go to (URL_NOT_ALLOWED on `field`). */
+  assertEndpoint(url: URL, field: string): void;
 }
 
 /** Schedules timed work in the caller's transaction, and runs it. */
@@ -103,10 +105,17 @@ export class OrderService {
     jobs.register<{ paymentId: string }>(COMPLETE_ORDER_JOB, ({ paymentId }) => this.complete(paymentId));
   }
 
+  /** Paygrid posts to the callback URL, so it must be one the outbound guard allows; success and error URLs are the browser's. */
+  private callbackUrl(value: string): string {
+    const url = absoluteUrl(value, 'callbackUrl');
+    this.callbacks.assertEndpoint(new URL(url), 'callbackUrl');
+    return url;
+  }
+
   async create(caller: OrderCaller, input: CreateOrderInput): Promise<{ paymentId: string }> {
     const externalId = requiredText(input.externalId, 'externalId', { max: 255, name: 'external id' });
     const urls = {
-      callbackUrl: absoluteUrl(input.callbackUrl, 'callbackUrl'),
+      callbackUrl: this.callbackUrl(input.callbackUrl),
       successUrl: absoluteUrl(input.successUrl, 'successUrl'),
       errorUrl: absoluteUrl(input.errorUrl, 'errorUrl'),
     };

@@ -118,7 +118,7 @@ export class CreateOrderInput {
   @Field(() => [OrderItemInput], { description: '1 to 100 items, all in one currency.' })
   items!: OrderItemInput[];
 
-  @Field({ description: 'Absolute URL that receives each status change, signed.' })
+  @Field({ description: 'Absolute http(s) URL that receives each status change, signed; not on a loopback, private or reserved address (URL_NOT_ALLOWED).' })
   callbackUrl!: string;
 
   @Field({ description: 'Absolute URL the payer returns to after approving.' })
