@@ -33,7 +33,9 @@ import { registerOrderRoutes } from '../flows/orders/order.routes';
 import { registerCheckoutRoutes } from '../flows/orders/checkout.routes';
 import { InitiationService } from '../flows/initiation/initiation.service';
 import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
+import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
+import { ProviderCalls } from '../providers/provider-call';
 import { authenticateRequest, bearer } from './bearer';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
@@ -54,6 +56,8 @@ export interface AppOptions {
   onQuery?: (sql: string) => void;
   /** Time for services and timed work; tests pass a ManualClock. */
   clock?: Clock;
+  /** The banks; the sandbox by default (tests pass one that fails on purpose). */
+  bankGateway?: BankGateway;
 }
 
 
@@ -119,7 +123,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
     orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
-    initiations: new InitiationService(db, new SandboxBank(), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
+    initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
     scheduler,
     webhooks,
   };

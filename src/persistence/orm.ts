@@ -21,6 +21,7 @@ import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
 import { ScheduledJob } from '../jobs/scheduled-job.entity';
+import { ProviderCall } from '../providers/provider-call.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 
@@ -42,6 +43,7 @@ export const ENTITIES = [
   DomainEvent,
   IdempotencyRecord,
   ScheduledJob,
+  ProviderCall,
   WebhookDelivery,
   WebhookAttempt,
 ];

@@ -54,6 +54,7 @@ export enum ErrorCode {
   CONNECTOR_UNKNOWN = 'CONNECTOR_UNKNOWN',
   NO_COMPATIBLE_BANK = 'NO_COMPATIBLE_BANK',
   PAYMENT_FINAL = 'PAYMENT_FINAL',
+  BANK_ANSWER_PENDING = 'BANK_ANSWER_PENDING',
   // payer login
   TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
   LOGIN_BUSY = 'LOGIN_BUSY',
@@ -110,6 +111,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   CONNECTOR_UNKNOWN: 'No bank connector has this uuid.',
   NO_COMPATIBLE_BANK: 'No bank can execute this payment as it stands.',
   PAYMENT_FINAL: 'The payment is in a final state and can no longer change.',
+  BANK_ANSWER_PENDING: 'The payment was sent to the bank, which has not answered yet; try again once it has.',
   TOO_MANY_LOGIN_ATTEMPTS: 'Too many login attempts for this username. Please try again later.',
   LOGIN_BUSY: 'Paygrid is checking too many logins right now. Please try again in a moment.',
 };

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createApp, type App } from '../../src/http/app';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES } from '../../src/oauth/scopes';
+import type { BankGateway } from '../../src/providers/bank/bank-connector';
 import type { Clock } from '../../src/shared/clock';
 
 /** PostgreSQL when DATABASE_URL says so (a fresh database per test file), else a fresh SQLite file. */
@@ -148,6 +149,8 @@ export interface StartOptions {
   config?: Partial<Config>;
   /** Believe X-Forwarded-Proto (as behind a TLS-terminating proxy). */
   trustProxy?: boolean;
+  /** The banks, instead of a fresh sandbox. */
+  bankGateway?: BankGateway;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -165,7 +168,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.config,
     trustProxy: options.trustProxy ?? false,
   };
-  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock });
+  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, bankGateway: options.bankGateway });
   return new TestServer(app, database, !options.database);
 }
 

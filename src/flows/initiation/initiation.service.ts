@@ -11,11 +11,14 @@ import { Payment, PaymentFlow } from '../../payments/payment.entity';
 import {
   compatibleConnectors,
   paymentIncompatibilities,
+  readBankAnswer,
   type BankAnswer,
   type BankConnector,
   type BankGateway,
+  type BankPaymentRef,
   type PaymentForBank,
 } from '../../providers/bank/bank-connector';
+import type { ProviderCalls, ProviderOperation } from '../../providers/provider-call';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
@@ -52,7 +55,7 @@ export interface WebhookQueue {
 /** Schedules timed work in the caller's transaction, and runs it. */
 export interface JobQueue {
   schedule(tx: Tx, job: { kind: string; runAt: Date; payload: Record<string, unknown>; key?: string }): Promise<unknown>;
-  register<P>(kind: string, handler: (payload: P) => Promise<void>): void;
+  register<P>(kind: string, handler: (payload: P, run: { id: string; key: string | null }) => Promise<void>): void;
 }
 
 export interface InitiationOptions {
@@ -66,6 +69,8 @@ export const STATE_UPDATED_WEBHOOK = 'PAYMENT_STATE_UPDATED';
 /** Powens: a payment-scoped token lives 7 days. */
 export const SCOPED_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 export const WEBVIEW_PATH = '/webview/payment';
+/** The bank, as the provider-call records name it. */
+export const BANK_PROVIDER = 'bank';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -144,9 +149,14 @@ function powensDate(date: Date | null): string | null {
  * client's webhook URL as PAYMENT_STATE_UPDATED.
  */
 export class InitiationService {
+  /** The bank's calls, each recorded with its key before it is made (src/providers/provider-call.ts). */
+  private readonly bankConfirm: ProviderOperation<BankAnswer, Readonly<Record<string, string>>>;
+  private readonly bankPoll: ProviderOperation<BankAnswer>;
+
   constructor(
     private readonly db: Database,
     private readonly gateway: BankGateway,
+    private readonly providerCalls: ProviderCalls,
     private readonly webhooks: WebhookQueue,
     private readonly jobs: JobQueue,
     private readonly tokens: TokenService,
@@ -154,8 +164,40 @@ export class InitiationService {
     private readonly clock: Clock,
     private readonly options: InitiationOptions,
   ) {
-    jobs.register<{ paymentId: string }>(POLL_INITIATION_JOB, ({ paymentId }) => this.poll(paymentId));
+    jobs.register<{ paymentId: string }>(POLL_INITIATION_JOB, ({ paymentId }, run) => this.poll(paymentId, run.key ?? run.id));
     jobs.register<{ paymentId: string }>(EXPIRE_INITIATION_JOB, ({ paymentId }) => this.expire(paymentId));
+    // A bank call is awaited while the payment, locked, is in one state; its answer is applied to it.
+    const waitingIn = (state: InitiationState) => async (tx: Tx, paymentId: string | null) => (await this.find(tx, paymentId!))?.payment.flowState === state;
+    const applyTo = async (tx: Tx, paymentId: string | null, answer: BankAnswer) => {
+      const { payment, details } = (await this.find(tx, paymentId!))!;
+      await this.apply(tx, payment, details, answer);
+    };
+    const connectorOf = async (request: Record<string, unknown>) => {
+      const connector = await this.connector(request.connectorUuid as string);
+      if (!connector) throw new Error(`The bank ${String(request.connectorUuid)} is not reachable through this gateway`);
+      return connector;
+    };
+    this.bankConfirm = providerCalls.define({
+      provider: BANK_PROVIDER,
+      operation: 'confirm',
+      waits: waitingIn(InitiationState.VALIDATING),
+      // The payer's credentials go with the payer's own try only; a reconciliation sends the key alone.
+      call: async (idempotencyKey, request, fields) => {
+        const found = (await this.get(null, request.paymentId as string))!;
+        return this.gateway.confirm({ idempotencyKey, payment: this.forBank(found), connector: await connectorOf(request), fields: fields ?? {}, now: this.clock.now() });
+      },
+      apply: applyTo,
+      readAnswer: readBankAnswer,
+    });
+    this.bankPoll = providerCalls.define({
+      provider: BANK_PROVIDER,
+      operation: 'poll',
+      waits: waitingIn(InitiationState.PENDING),
+      call: async (idempotencyKey, request) =>
+        this.gateway.poll({ idempotencyKey, connector: await connectorOf(request), ref: request.ref as BankPaymentRef, now: this.clock.now() }),
+      apply: applyTo,
+      readAnswer: readBankAnswer,
+    });
   }
 
   connectors(): Promise<readonly BankConnector[]> {
@@ -383,24 +425,28 @@ export class InitiationService {
   }
 
   /**
-   * The payer authenticated and confirmed at the bank. The bank is called outside any transaction;
-   * its answer is applied in a new one, on the locked payment, only if it still waits for it.
+   * The payer authenticated and confirmed at the bank. One confirmation per payment, under one key:
+   * recorded first (the payment locked), sent outside any transaction, its answer applied in a new
+   * one. A concurrent or repeated confirmation gets that attempt's answer and never calls the bank
+   * again; when the bank gives no answer, the payment stays validating until the scheduler gets one.
    */
   async confirmAtBank(paymentId: string, fields: { login: string; password: string }): Promise<Initiation> {
     const found = await this.get(null, paymentId);
     if (!found) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
-    if (found.payment.flowState !== InitiationState.VALIDATING) {
-      initiationMachine.assertMove(found.payment.flowState as InitiationState, InitiationState.PENDING, 'paymentId');
+    if (found.payment.flowState === InitiationState.CREATED) {
+      initiationMachine.assertMove(found.payment.flowState, InitiationState.PENDING, 'paymentId');
     }
     const connector = await this.connector(found.details.connectorUuid);
     if (!connector) throw new PaygridError(ErrorCode.CONNECTOR_UNKNOWN, 'connector_uuid');
-    const answer = await this.gateway.confirm({ payment: this.forBank(found), connector, fields, now: this.clock.now() });
-    await this.db.transaction(async (tx) => {
-      const { payment, details } = (await this.find(tx, paymentId))!;
-      if (payment.flowState !== InitiationState.VALIDATING) return;
-      await this.apply(tx, payment, details, answer);
+    const outcome = await this.providerCalls.run(this.bankConfirm, {
+      key: `${paymentId}:confirm`,
+      paymentId,
+      request: { paymentId, connectorUuid: connector.uuid },
+      live: fields,
     });
-    return (await this.get(null, paymentId))!;
+    const now = (await this.get(null, paymentId))!;
+    if (outcome.kind === 'not_waiting') initiationMachine.assertMove(now.payment.flowState as InitiationState, InitiationState.PENDING, 'paymentId');
+    return now;
   }
 
   /** The payer cancelled in the webview or at the bank: rejected, CancelledByUser. */
@@ -412,6 +458,8 @@ export class InitiationService {
       if (payment.flowState === InitiationState.PENDING) {
         throw new PaygridError(ErrorCode.ILLEGAL_TRANSITION, 'paymentId', 'The payment was already confirmed at the bank.');
       }
+      // The bank may hold the payment already: it is not rejected here before the bank answered.
+      if (await this.providerCalls.open(tx, this.bankConfirm, paymentId)) throw new PaygridError(ErrorCode.BANK_ANSWER_PENDING, 'paymentId');
       await this.reject(tx, payment, details, PaymentErrorCode.CancelledByUser, null);
     });
   }
@@ -431,17 +479,20 @@ export class InitiationService {
   // -------------------------------------------------------------------------------------------
   // Timed work (the persistent scheduler)
 
-  /** Asks the bank where a pending payment stands; a repeat or a late run does nothing once it moved on. */
-  async poll(paymentId: string): Promise<void> {
+  /**
+   * Asks the bank where a pending payment stands, under a key of this poll (`pollKey`, the job's):
+   * a repeat or a late run does nothing once it moved on; an unanswered poll is reconciled by the
+   * scheduler with the same key.
+   */
+  async poll(paymentId: string, pollKey: string): Promise<void> {
     const found = await this.get(null, paymentId);
     if (!found || found.payment.flowState !== InitiationState.PENDING || !found.details.bankRef) return;
     const connector = await this.connector(found.details.connectorUuid);
     if (!connector) return;
-    const answer = await this.gateway.poll({ connector, ref: found.details.bankRef, now: this.clock.now() });
-    await this.db.transaction(async (tx) => {
-      const { payment, details } = (await this.find(tx, paymentId))!;
-      if (payment.flowState !== InitiationState.PENDING) return;
-      await this.apply(tx, payment, details, answer);
+    await this.providerCalls.run(this.bankPoll, {
+      key: `poll:${pollKey}`,
+      paymentId,
+      request: { paymentId, connectorUuid: connector.uuid, ref: found.details.bankRef },
     });
   }
 

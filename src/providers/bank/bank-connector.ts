@@ -260,7 +260,22 @@ export type BankAnswer =
 
 export type CancelAnswer = { cancelled: true } | { cancelled: false; reason: string };
 
-export interface ConfirmRequest {
+/** A stored answer read back: JSON keeps `checkAgainAt` as a string. */
+export function readBankAnswer(stored: unknown): BankAnswer {
+  const answer = stored as BankAnswer;
+  return answer.kind === 'pending' ? { ...answer, checkAgainAt: new Date(answer.checkAgainAt) } : answer;
+}
+
+/**
+ * Every request carries an idempotency key, as a real bank (or aggregator) takes one: the same key
+ * is the same request, so a retry after a lost answer gets the first answer, and never makes the
+ * bank act twice (one bank payment per confirmation).
+ */
+interface KeyedRequest {
+  idempotencyKey: string;
+}
+
+export interface ConfirmRequest extends KeyedRequest {
   payment: PaymentForBank;
   connector: BankConnector;
   /**
@@ -271,7 +286,7 @@ export interface ConfirmRequest {
   now: Date;
 }
 
-export interface PollRequest {
+export interface PollRequest extends KeyedRequest {
   connector: BankConnector;
   ref: BankPaymentRef;
   now: Date;
@@ -283,12 +298,16 @@ export type CancelRequest = PollRequest;
  * What a bank connector implementation provides. Calls return what the bank said; none of them
  * waits for execution. The flow records the answer, moves the payment through its state machine
  * and schedules the next `poll` at `checkAgainAt`. Expected refusals come back as answers; only
- * bugs and transport failures throw.
+ * bugs and transport failures throw. Calls are made through the provider-call helper
+ * (src/providers/provider-call.ts): recorded with their key first, then sent, then applied.
  */
 export interface BankGateway {
   /** The banks reachable through this gateway. */
   listConnectors(): Promise<readonly BankConnector[]>;
-  /** The payer authenticated and confirmed the payment at the bank: has the bank taken it? */
+  /**
+   * The payer authenticated and confirmed the payment at the bank: has the bank taken it? A key seen
+   * before answers as the first time did, whatever the fields (a reconciliation sends none).
+   */
   confirm(request: ConfirmRequest): Promise<BankAnswer>;
   /** Where a payment in flight stands now. */
   poll(request: PollRequest): Promise<BankAnswer>;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AccountSchemeName, ExecutionDateType } from '../../flows/initiation/initiation-validation';
 import { PaymentErrorCode } from '../../flows/initiation/initiation.states';
@@ -220,7 +221,7 @@ describe('SandboxBank as a BankGateway', () => {
 
   it('a first-open-day payment confirmed before Easter stays pending through the four closed days, then is done', async () => {
     const clock = new ManualClock(THURSDAY);
-    const answer = await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('jane'), now: clock.now() });
+    const answer = await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('jane'), now: clock.now() });
     assert.equal(answer.kind, 'pending');
     const ref = pendingRef(answer);
     assert.match(ref.bankPaymentId, /^sbx-/);
@@ -229,48 +230,48 @@ describe('SandboxBank as a BankGateway', () => {
     const stored: BankPaymentRef = JSON.parse(JSON.stringify(ref));
     for (const instant of ['2024-03-29T09:00:00Z', '2024-03-30T09:00:00Z', '2024-03-31T09:00:00Z', '2024-04-01T23:59:59.999Z']) {
       clock.set(new Date(instant));
-      assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref: stored, now: clock.now() }), {
+      assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: stored, now: clock.now() }), {
         kind: 'pending',
         ref: stored,
         checkAgainAt: new Date('2024-04-02T00:00:00Z'),
       }, instant);
     }
     clock.set(new Date('2024-04-02T00:00:00Z'));
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref: stored, now: clock.now() }), { kind: 'done' });
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: stored, now: clock.now() }), { kind: 'done' });
     clock.advance(86_400_000);
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref: stored, now: clock.now() }), { kind: 'done' }, 'repeatable');
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: stored, now: clock.now() }), { kind: 'done' }, 'repeatable');
   });
 
   it('an instant payment is done 2 s after confirmation, even on a Saturday', async () => {
     const now = new Date('2024-06-08T12:00:00Z');
-    const ref = pendingRef(await bank.confirm({ payment: payment(instruction(INSTANT)), connector: SANDBOX_INSTANT_BANK, fields: fields('jane'), now }));
-    assert.equal((await bank.poll({ connector: SANDBOX_INSTANT_BANK, ref, now: new Date('2024-06-08T12:00:01.999Z') })).kind, 'pending');
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_INSTANT_BANK, ref, now: new Date('2024-06-08T12:00:02Z') }), { kind: 'done' });
+    const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(INSTANT)), connector: SANDBOX_INSTANT_BANK, fields: fields('jane'), now }));
+    assert.equal((await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_INSTANT_BANK, ref, now: new Date('2024-06-08T12:00:01.999Z') })).kind, 'pending');
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_INSTANT_BANK, ref, now: new Date('2024-06-08T12:00:02Z') }), { kind: 'done' });
   });
 
   it('a first-open-day payment at the acceptance bank is accepted within seconds', async () => {
-    const ref = pendingRef(await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_ACCEPTANCE_BANK, fields: fields('jane'), now: THURSDAY }));
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_ACCEPTANCE_BANK, ref, now: new Date('2024-03-28T10:00:02Z') }), { kind: 'accepted' });
+    const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_ACCEPTANCE_BANK, fields: fields('jane'), now: THURSDAY }));
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_ACCEPTANCE_BANK, ref, now: new Date('2024-03-28T10:00:02Z') }), { kind: 'accepted' });
   });
 
   it('a deferred payment is done on its date', async () => {
-    const ref = pendingRef(await bank.confirm({ payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
-    assert.equal((await bank.poll({ connector: SANDBOX_BANK, ref, now: new Date('2024-04-02T23:59:59Z') })).kind, 'pending');
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref, now: new Date('2024-04-03T00:00:00Z') }), { kind: 'done' });
+    const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
+    assert.equal((await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref, now: new Date('2024-04-02T23:59:59Z') })).kind, 'pending');
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref, now: new Date('2024-04-03T00:00:00Z') }), { kind: 'done' });
   });
 
   it('rejects at confirmation with the rule’s code and message', async () => {
-    assert.deepEqual(await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('refuse'), now: THURSDAY }), {
+    assert.deepEqual(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('refuse'), now: THURSDAY }), {
       kind: 'rejected',
       errorCode: PaymentErrorCode.bankMessage,
       bankMessage: 'Payment refused by your adviser (sandbox).',
     });
-    assert.deepEqual(await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('jane', 'guess'), now: THURSDAY }), {
+    assert.deepEqual(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('jane', 'guess'), now: THURSDAY }), {
       kind: 'rejected',
       errorCode: PaymentErrorCode.authenticationFailed,
       bankMessage: 'Invalid login or password.',
     });
-    assert.deepEqual(await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: {}, now: THURSDAY }), {
+    assert.deepEqual(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: {}, now: THURSDAY }), {
       kind: 'rejected',
       errorCode: PaymentErrorCode.authenticationFailed,
       bankMessage: 'Invalid login or password.',
@@ -278,10 +279,10 @@ describe('SandboxBank as a BankGateway', () => {
   });
 
   it('late-insufficient: pending, then rejected on the execution day', async () => {
-    const ref = pendingRef(await bank.confirm({ payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('late-insufficient'), now: THURSDAY }));
+    const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields('late-insufficient'), now: THURSDAY }));
     const stored: BankPaymentRef = JSON.parse(JSON.stringify(ref));
-    assert.equal((await bank.poll({ connector: SANDBOX_BANK, ref: stored, now: new Date('2024-04-01T12:00:00Z') })).kind, 'pending');
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref: stored, now: new Date('2024-04-02T00:00:00Z') }), {
+    assert.equal((await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: stored, now: new Date('2024-04-01T12:00:00Z') })).kind, 'pending');
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: stored, now: new Date('2024-04-02T00:00:00Z') }), {
       kind: 'rejected',
       errorCode: PaymentErrorCode.insufficientFunds,
       bankMessage: null,
@@ -289,37 +290,56 @@ describe('SandboxBank as a BankGateway', () => {
   });
 
   it('silent: pending for ever, looked at again daily', async () => {
-    const answer = await bank.confirm({ payment: payment(instruction(INSTANT)), connector: SANDBOX_BANK, fields: fields('silent'), now: THURSDAY });
+    const answer = await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(INSTANT)), connector: SANDBOX_BANK, fields: fields('silent'), now: THURSDAY });
     const ref = pendingRef(answer);
     assert.deepEqual((answer as { checkAgainAt: Date }).checkAgainAt, new Date(THURSDAY.getTime() + SANDBOX_RECHECK_MS));
     const later = new Date('2024-05-28T10:00:00Z');
-    assert.deepEqual(await bank.poll({ connector: SANDBOX_BANK, ref, now: later }), { kind: 'pending', ref, checkAgainAt: new Date(later.getTime() + SANDBOX_RECHECK_MS) });
+    assert.deepEqual(await bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref, now: later }), { kind: 'pending', ref, checkAgainAt: new Date(later.getTime() + SANDBOX_RECHECK_MS) });
   });
 
   it('refuses a ref it did not write', async () => {
     const broken = { bankPaymentId: 'sbx-1', memo: { outcome: 'done' } };
-    await assert.rejects(bank.poll({ connector: SANDBOX_BANK, ref: broken, now: THURSDAY }), /no settlement time/);
-    await assert.rejects(bank.poll({ connector: SANDBOX_BANK, ref: { bankPaymentId: 'sbx-2', memo: { outcome: 'maybe', settlesAt: THURSDAY.toISOString() } }, now: THURSDAY }), /unknown outcome/);
-    await assert.rejects(bank.poll({ connector: SANDBOX_BANK, ref: { bankPaymentId: 'sbx-3', memo: { outcome: 'rejected', settlesAt: THURSDAY.toISOString(), errorCode: 'nope' } }, now: THURSDAY }), /no error code/);
+    await assert.rejects(bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: broken, now: THURSDAY }), /no settlement time/);
+    await assert.rejects(bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: { bankPaymentId: 'sbx-2', memo: { outcome: 'maybe', settlesAt: THURSDAY.toISOString() } }, now: THURSDAY }), /unknown outcome/);
+    await assert.rejects(bank.poll({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref: { bankPaymentId: 'sbx-3', memo: { outcome: 'rejected', settlesAt: THURSDAY.toISOString(), errorCode: 'nope' } }, now: THURSDAY }), /no error code/);
+  });
+
+  it('honours idempotency keys: the same key is the same bank payment and answer, whatever the fields; another key is another payment', async () => {
+    const own = new SandboxBank();
+    const confirm = (key: string, login: string, password = SANDBOX_PASSWORD) =>
+      own.confirm({ idempotencyKey: key, payment: payment(instruction(FIRST_OPEN_DAY)), connector: SANDBOX_BANK, fields: fields(login, password), now: THURSDAY });
+    const [first, concurrent] = await Promise.all([confirm('k-1', 'jane'), confirm('k-1', 'jane')]);
+    // A reconciliation sends no credentials: the key alone finds the first answer.
+    const replay = await confirm('k-1', '', '');
+    assert.equal(pendingRef(first).bankPaymentId, pendingRef(concurrent).bankPaymentId);
+    assert.deepEqual(replay, first);
+    assert.equal(own.paymentsCreated, 1);
+    assert.notEqual(pendingRef(await confirm('k-2', 'jane')).bankPaymentId, pendingRef(first).bankPaymentId);
+    assert.equal(own.paymentsCreated, 2);
+    // A refusal creates no bank payment, and a key whose first call was refused stays refused.
+    assert.equal((await confirm('k-3', 'insufficient')).kind, 'rejected');
+    assert.equal((await confirm('k-3', 'jane')).kind, 'rejected');
+    assert.equal(own.paymentsCreated, 2);
+    await assert.rejects(confirm('', 'jane'), /idempotency key/);
   });
 
   describe('cancel', () => {
     it('cancels a payment not yet executed at a bank that allows it', async () => {
-      const ref = pendingRef(await bank.confirm({ payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
-      assert.deepEqual(await bank.cancel({ connector: SANDBOX_BANK, ref, now: new Date('2024-04-02T12:00:00Z') }), { cancelled: true });
+      const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
+      assert.deepEqual(await bank.cancel({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref, now: new Date('2024-04-02T12:00:00Z') }), { cancelled: true });
     });
 
     it('refuses once the payment is executed', async () => {
-      const ref = pendingRef(await bank.confirm({ payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
-      assert.deepEqual(await bank.cancel({ connector: SANDBOX_BANK, ref, now: new Date('2024-04-03T00:00:00Z') }), {
+      const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_BANK, fields: fields('jane'), now: THURSDAY }));
+      assert.deepEqual(await bank.cancel({ idempotencyKey: randomUUID(), connector: SANDBOX_BANK, ref, now: new Date('2024-04-03T00:00:00Z') }), {
         cancelled: false,
         reason: 'The payment was already executed or refused.',
       });
     });
 
     it('refuses at a bank without cancellation', async () => {
-      const ref = pendingRef(await bank.confirm({ payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_ACCEPTANCE_BANK, fields: fields('jane'), now: THURSDAY }));
-      assert.deepEqual(await bank.cancel({ connector: SANDBOX_ACCEPTANCE_BANK, ref, now: THURSDAY }), {
+      const ref = pendingRef(await bank.confirm({ idempotencyKey: randomUUID(), payment: payment(instruction(DEFERRED, '2024-04-03')), connector: SANDBOX_ACCEPTANCE_BANK, fields: fields('jane'), now: THURSDAY }));
+      assert.deepEqual(await bank.cancel({ idempotencyKey: randomUUID(), connector: SANDBOX_ACCEPTANCE_BANK, ref, now: THURSDAY }), {
         cancelled: false,
         reason: 'Sandbox Acceptance Bank does not cancel confirmed payments.',
       });

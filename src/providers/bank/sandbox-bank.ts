@@ -18,8 +18,9 @@ import {
 
 /*
  * The sandbox bank: behaves like a bank reached through Powens, from rules on data, without a clock
- * of its own (every call takes `now`) and without state (what it must remember travels in the
- * payment's `BankPaymentRef`).
+ * of its own (every call takes `now`). What it must remember of a payment travels in the payment's
+ * `BankPaymentRef`; the one thing it keeps itself, like a real bank, is the answer given to each
+ * idempotency key (in memory), so the same key is the same bank payment and the same answer.
  *
  * Authentication: any login with the password `sandbox`; anything else fails (authenticationFailed).
  * Outcome, decided by the login (case and blanks ignored): see SANDBOX_LOGINS; any other login succeeds.
@@ -325,38 +326,66 @@ export function sandboxStatus(ref: BankPaymentRef, now: Date): BankAnswer {
 
 /** The sandbox as a BankGateway: what the flow uses until a real bank connector replaces it. */
 export class SandboxBank implements BankGateway {
+  /** The first answer to each idempotency key, per operation. */
+  private readonly answers = new Map<string, Promise<unknown>>();
+  private created = 0;
+
   constructor(private readonly connectors: readonly BankConnector[] = SANDBOX_CONNECTORS) {}
+
+  /** Bank payments taken so far (each confirmed payment the bank holds, rejected ones excluded). */
+  get paymentsCreated(): number {
+    return this.created;
+  }
 
   async listConnectors(): Promise<readonly BankConnector[]> {
     return this.connectors;
   }
 
-  async confirm(request: ConfirmRequest): Promise<BankAnswer> {
-    const decision = decideSandboxConfirmation({
-      payment: request.payment,
-      connector: request.connector,
-      login: request.fields.login ?? '',
-      password: request.fields.password ?? '',
-      now: request.now,
+  confirm(request: ConfirmRequest): Promise<BankAnswer> {
+    return this.once('confirm', request.idempotencyKey, async () => {
+      const decision = decideSandboxConfirmation({
+        payment: request.payment,
+        connector: request.connector,
+        login: request.fields.login ?? '',
+        password: request.fields.password ?? '',
+        now: request.now,
+      });
+      if (decision.kind === 'rejected') return decision;
+      this.created += 1;
+      return sandboxStatus(toRef(decision), request.now);
     });
-    if (decision.kind === 'rejected') return decision;
-    return sandboxStatus(toRef(decision), request.now);
   }
 
-  async poll(request: PollRequest): Promise<BankAnswer> {
-    return sandboxStatus(request.ref, request.now);
+  poll(request: PollRequest): Promise<BankAnswer> {
+    return this.once('poll', request.idempotencyKey, async () => sandboxStatus(request.ref, request.now));
   }
 
   /**
-   * Cancels a payment not yet executed, on a connector that allows it. The sandbox keeps no state:
-   * once the flow records the cancellation (rejected, CancelledByClient) it stops polling.
+   * Cancels a payment not yet executed, on a connector that allows it. Once the flow records the
+   * cancellation (rejected, CancelledByClient) it stops polling.
    */
-  async cancel(request: CancelRequest): Promise<CancelAnswer> {
-    if (!request.connector.paymentSettings.cancellationAvailable) {
-      return { cancelled: false, reason: `${request.connector.name} does not cancel confirmed payments.` };
+  cancel(request: CancelRequest): Promise<CancelAnswer> {
+    return this.once('cancel', request.idempotencyKey, async () => {
+      if (!request.connector.paymentSettings.cancellationAvailable) {
+        return { cancelled: false, reason: `${request.connector.name} does not cancel confirmed payments.` };
+      }
+      const status = sandboxStatus(request.ref, request.now);
+      if (status.kind !== 'pending') return { cancelled: false, reason: 'The payment was already executed or refused.' };
+      return { cancelled: true };
+    });
+  }
+
+  /** The first answer to a key, even to a call that arrives while the first is still being answered. */
+  private once<T>(operation: string, key: string, answer: () => Promise<T>): Promise<T> {
+    if (typeof key !== 'string' || key === '') return Promise.reject(new Error('The bank needs an idempotency key'));
+    const id = `${operation}\n${key}`;
+    let found = this.answers.get(id) as Promise<T> | undefined;
+    if (!found) {
+      found = answer();
+      this.answers.set(id, found);
+      // A call that failed inside the bank did nothing: the key is free again.
+      found.catch(() => this.answers.delete(id));
     }
-    const status = sandboxStatus(request.ref, request.now);
-    if (status.kind !== 'pending') return { cancelled: false, reason: 'The payment was already executed or refused.' };
-    return { cancelled: true };
+    return found;
   }
 }
