@@ -90,7 +90,7 @@ export class FundAccountInput {
   @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey!: string;
 
-  @Field(() => String, { nullable: true, description: 'Free text shown on the ledger transfer (≤ 140 characters).' })
+  @Field(() => String, { nullable: true, description: 'Free text shown on the ledger transfer (≤ 200 characters).' })
   reference?: string | null;
 }
 

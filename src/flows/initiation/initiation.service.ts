@@ -308,7 +308,8 @@ export class InitiationService {
     let value: string | null = null;
     if (url != null && url.trim() !== '') {
       const parsed = parseHttpUrl(url.trim());
-      if (!parsed || url.length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
+      // The stored form is measured: percent-encoding can make it longer than what was sent.
+      if (!parsed || parsed.toString().length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
       value = parsed.toString();
     }
     return this.db.transaction(async (tx) => {

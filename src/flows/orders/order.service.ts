@@ -80,7 +80,8 @@ const MAX_COUNT = 10_000;
 
 function absoluteUrl(value: string, field: string): string {
   const url = parseHttpUrl(value);
-  if (!url || value.length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
+  // The stored form is measured (the column holds 2048): percent-encoding can make it longer than what was sent.
+  if (!url || url.toString().length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
   return url.toString();
 }
 
