@@ -1,6 +1,7 @@
 import {
   defaultFieldResolver,
   getNamedType,
+  GraphQLError,
   GraphQLID,
   GraphQLString,
   isInputObjectType,
@@ -51,6 +52,14 @@ export function inputRefusal(value: unknown, type: GraphQLInputType, path: strin
 }
 
 /**
+ * The refusal as the error every transport sends unchanged (the same shape as the HTTP error
+ * formatting gives a business error), so that a graphql-ws client gets the code and the field too.
+ */
+function badUserInput(refusal: PaygridError): GraphQLError {
+  return new GraphQLError(refusal.message, { extensions: { code: 'BAD_USER_INPUT', userErrorCode: refusal.code, field: refusal.field } });
+}
+
+/**
  * Paths as `UserError.field` documents them and services report them: inside a mutation's `input`
  * argument they start below it (["items", "0", "name"]); any other argument is named (["id"]).
  */
@@ -87,7 +96,7 @@ export function guardArguments(schema: GraphQLSchema): GraphQLSchema {
           const refusal = argumentRefusal(field, args);
           if (!refusal) return resolve(source, args, context, info);
           if (asPayload) return { userErrors: [userErrorOf(refusal)] };
-          throw refusal;
+          throw badUserInput(refusal);
         }) as T;
       field.resolve = guard(field.resolve ?? defaultFieldResolver);
       if (field.subscribe) field.subscribe = guard(field.subscribe);
