@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
@@ -20,7 +21,8 @@ const STEP_INPUT: Record<string, string> = {
 
 /** One mutation over HTTP; top-level errors are returned, not thrown, so that a storm can count them. */
 async function send(server: TestServer, client: TestClient, mutation: string, input: Record<string, unknown>) {
-  const response = await server.gql(client.token, `mutation($input: ${STEP_INPUT[mutation]}!) { ${mutation}(input: $input) { ${PAYMENT_FIELDS} } }`, { input });
+  const keyed = { idempotencyKey: `${mutation}-${randomUUID()}`, ...input };
+  const response = await server.gql(client.token, `mutation($input: ${STEP_INPUT[mutation]}!) { ${mutation}(input: $input) { ${PAYMENT_FIELDS} } }`, { input: keyed });
   return { status: response.status, errors: response.errors, payload: response.data?.[mutation] };
 }
 

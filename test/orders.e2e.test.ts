@@ -37,6 +37,7 @@ describe('iumiCash-style orders', () => {
     const data = await server.ok(token, `mutation($input: CreateOrderInput!) { createOrder(input: $input) { ${ORDER_FIELDS} } }`, {
       input: {
         externalId: `shop-${Math.random().toString(36).slice(2)}`,
+        requestId: `order-${Math.random().toString(36).slice(2)}`,
         items,
         callbackUrl: receiver.url('/iumicash/callback'),
         successUrl: 'http://127.0.0.1:9/shop/paid',
@@ -142,12 +143,12 @@ describe('iumiCash-style orders', () => {
     await browser.submit(formTo(checkout.text, `/checkout/${approved.id}`), { decision: 'approve' });
     const reserved = (await server.app.services.accounts.byIds([payerAccount]))[0].reserved;
     const cancelled = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { cancelOrder(input: $input) { ${ORDER_FIELDS} } }`, {
-      input: { orderId: approved.id },
+      input: { orderId: approved.id, idempotencyKey: `cancel-${approved.id}` },
     });
     assert.equal(cancelled.cancelOrder.order.status, 'CANCELLED');
     assert.equal((await server.app.services.accounts.byIds([payerAccount]))[0].reserved, reserved - 2550n);
     const capture = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { captureOrder(input: $input) { ${ORDER_FIELDS} } }`, {
-      input: { orderId: approved.id },
+      input: { orderId: approved.id, idempotencyKey: `capture-${approved.id}` },
     });
     assert.equal(capture.captureOrder.userErrors[0].code, 'ILLEGAL_TRANSITION');
   });
@@ -155,7 +156,7 @@ describe('iumiCash-style orders', () => {
   it('is idempotent on requestId: a repeat returns the order as it is now; another input is refused', async () => {
     const input = { requestId: 'order-req-1', externalId: 'shop-idem' };
     const first = (await createOrder(tokens.access, input)).order;
-    const cancelled = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { cancelOrder(input: $input) { ${ORDER_FIELDS} } }`, { input: { orderId: first.id } });
+    const cancelled = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { cancelOrder(input: $input) { ${ORDER_FIELDS} } }`, { input: { orderId: first.id, idempotencyKey: `cancel-${first.id}` } });
     assert.equal(cancelled.cancelOrder.order.status, 'CANCELLED');
     const repeat = await createOrder(tokens.access, input);
     assert.equal(repeat.order.id, first.id);
@@ -224,7 +225,7 @@ describe('iumiCash-style orders', () => {
     assert.equal(noToken.status, 401);
 
     const forbidden = await server.gql(vendor.token, `mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } } }`, {
-      input: { externalId: 'x', items, callbackUrl: receiver.url(), successUrl: receiver.url(), errorUrl: receiver.url() },
+      input: { externalId: 'x', requestId: 'forbidden-1', items, callbackUrl: receiver.url(), successUrl: receiver.url(), errorUrl: receiver.url() },
     });
     assert.equal(forbidden.errors?.[0].extensions?.code, 'FORBIDDEN', 'a client-credentials token acts for no payer');
     assert.match(forbidden.errors![0].message, /granted by a payer/);

@@ -8,6 +8,9 @@ export enum AccountKind {
   SETTLEMENT = 'settlement',
 }
 
+/** The longest account name: its column's width. */
+export const ACCOUNT_NAME_MAX = 200;
+
 /**
  * An account in one asset. Balances are kept by the ledger only, through conditional SQL updates,
  * never through this entity's change set.
@@ -27,7 +30,7 @@ export class Account {
   @Property({ type: 'string', length: 40, nullable: true })
   userId: string | null = null;
 
-  @Property({ type: 'string', length: 200, nullable: true })
+  @Property({ type: 'string', length: ACCOUNT_NAME_MAX, nullable: true })
   name: string | null = null;
 
   @Enum({ items: () => AccountKind, type: 'string' })

@@ -1,11 +1,13 @@
-import { currencyAsset, parseAmount } from '../money/money';
+import { currencyAsset, normalizeAmount, parseAmount } from '../money/money';
 import type { Database } from '../persistence/database';
 import type { LedgerService } from '../ledger/ledger.service';
+import { TRANSFER_REFERENCE_MAX } from '../ledger/transfer.entity';
 import { ErrorCode, PaygridError } from '../shared/errors';
 import { newId } from '../shared/ids';
 import { once, validateIdempotencyKey } from '../shared/idempotency/idempotency';
+import { optionalText } from '../shared/text';
 import { paginate, type Page, type PageRequest } from '../shared/pagination';
-import { Account, AccountKind } from './account.entity';
+import { Account, ACCOUNT_NAME_MAX, AccountKind } from './account.entity';
 
 export interface CreateAccountInput {
   assetCode: string;
@@ -37,8 +39,6 @@ export function owns(owner: Owner, account: Pick<Account, 'clientId' | 'userId'>
   return owner.userId ? account.userId === owner.userId : account.userId === null && account.clientId === owner.clientId;
 }
 
-const MAX_NAME = 200;
-const MAX_REFERENCE = 140;
 
 export class AccountService {
   constructor(
@@ -48,8 +48,7 @@ export class AccountService {
 
   async create(owner: Owner, input: CreateAccountInput): Promise<Account> {
     const asset = currencyAsset(input.assetCode, 'assetCode', input.assetScale, 'assetScale');
-    const name = input.name?.trim() || null;
-    if (name && name.length > MAX_NAME) throw new PaygridError(ErrorCode.INVALID_INPUT, 'name', `The name is longer than ${MAX_NAME} characters.`);
+    const name = optionalText(input.name, 'name', { max: ACCOUNT_NAME_MAX, name: 'account name' });
     return this.db.transaction(async (tx) =>
       tx.em.create(Account, {
         id: newId('acct'),
@@ -89,7 +88,8 @@ export class AccountService {
   async fund(operatorId: string, input: FundAccountInput): Promise<Account> {
     validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     const reference = input.reference?.trim() || null;
-    if (reference && reference.length > MAX_REFERENCE) throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference');
+    if (reference && reference.length > TRANSFER_REFERENCE_MAX) throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference', `The reference is longer than ${TRANSFER_REFERENCE_MAX} characters.`);
+    const amountText = normalizeAmount(input.amount, 'amount');
     const accountId = await this.db.transaction(async (tx) => {
       const { result } = await once(
         tx,
@@ -98,12 +98,12 @@ export class AccountService {
           key: input.idempotencyKey,
           keyField: 'idempotencyKey',
           operation: 'fundAccount',
-          request: { accountId: input.accountId, amount: input.amount, reference },
+          request: { accountId: input.accountId, amount: amountText, reference },
         },
         async () => {
           const account = await tx.em.findOne(Account, { id: input.accountId, kind: AccountKind.CUSTOMER });
           if (!account) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
-          const amount = parseAmount(input.amount, account.assetScale, 'amount');
+          const amount = parseAmount(amountText, account.assetScale, 'amount');
           const settlement = await this.ledger.settlementAccount(tx, account.assetCode, account.assetScale);
           await this.ledger.transfer(tx, {
             debitAccountId: settlement,

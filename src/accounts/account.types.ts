@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Amount, ConnectionType, UserError, amountOf } from '../graphql/common.types';
+import { Amount, ConnectionType, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountOf } from '../graphql/common.types';
 import { Account, AccountKind } from './account.entity';
 
 registerEnumType(AccountKind, { name: 'AccountKind', description: 'What an account stands for.' });
@@ -87,10 +87,10 @@ export class FundAccountInput {
   @Field({ description: 'Decimal amount in major units, e.g. "100.00"; no more decimals than the currency has.' })
   amount!: string;
 
-  @Field({ description: 'Your unique key for this deposit: a repeat with the same key returns the first result.' })
+  @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey!: string;
 
-  @Field(() => String, { nullable: true, description: 'Free text shown on the ledger transfer (≤ 140 characters).' })
+  @Field(() => String, { nullable: true, description: 'Free text shown on the ledger transfer (≤ 200 characters).' })
   reference?: string | null;
 }
 

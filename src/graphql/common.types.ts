@@ -38,6 +38,15 @@ export class UserError {
   message!: string;
 }
 
+const REPLAY_RULE =
+  'the same key with the same input (amounts compared as numbers: "10.9" is "10.90") returns the first answer, even once the payment has moved on; the same key with another input is refused with IDEMPOTENCY_KEY_REUSED; while the first request runs, IDEMPOTENCY_KEY_IN_FLIGHT (retry).';
+
+/** How every money-moving or state-changing mutation documents its key: one rule, one wording. */
+export const IDEMPOTENCY_KEY_DESCRIPTION = `Required idempotency key, yours to choose per request (1 to 255 characters, no surrounding blanks): ${REPLAY_RULE}`;
+
+/** The same rule for the client's `requestId` of a payment, which is also stored on it. */
+export const REQUEST_ID_DESCRIPTION = `Your unique id for this payment, its idempotency key (\`request_id\`, 1 to 40 characters, no surrounding blanks): ${REPLAY_RULE}`;
+
 export function userErrorOf(error: PaygridError): UserError {
   return { code: error.code, field: error.field, message: error.message };
 }

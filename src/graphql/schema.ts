@@ -10,6 +10,7 @@ import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
 import { authChecker } from './context';
+import { guardArguments } from './input-guard';
 
 export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
 
@@ -27,7 +28,7 @@ const UNUSED_PUBSUB = {
 };
 
 export async function buildPaygridSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], pubSub: UNUSED_PUBSUB, authChecker, validate: false });
+  return guardArguments(await buildSchema({ resolvers: [...RESOLVERS], pubSub: UNUSED_PUBSUB, authChecker, validate: false }));
 }
 
 /** The SDL committed in `schema/schema.graphql`, sorted so that it diffs cleanly. */

@@ -41,6 +41,7 @@ import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
 import { registerPages } from './pages';
+import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
 
 export interface App {
@@ -168,6 +169,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
   });
+  registerInputGuard(http);
   await http.register(formbody);
   await http.register(cookie);
   // The issuer is the public URL, or the address the server ends up listening on (port 0 in tests).

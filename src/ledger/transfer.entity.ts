@@ -7,6 +7,9 @@ export enum TransferState {
   VOIDED = 'voided',
 }
 
+/** The longest reference of a ledger transfer (an operator's deposit): its column's width. */
+export const TRANSFER_REFERENCE_MAX = 200;
+
 /** A movement of money between two accounts of one asset; two-phase when it starts pending. */
 @Entity({ tableName: 'ledger_transfer' })
 export class LedgerTransfer {
@@ -34,7 +37,7 @@ export class LedgerTransfer {
   @Property({ type: 'string', length: 40 })
   purpose!: string;
 
-  @Property({ type: 'string', length: 200, nullable: true })
+  @Property({ type: 'string', length: TRANSFER_REFERENCE_MAX, nullable: true })
   reference: string | null = null;
 
   @Property({ type: 'datetime' })

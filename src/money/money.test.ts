@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, PaygridError } from '../shared/errors';
-import { MAX_AMOUNT, currencyAsset, formatAmount, parseAmount } from './money';
+import { MAX_AMOUNT, currencyAsset, formatAmount, normalizeAmount, parseAmount } from './money';
 
 /** Asserts that `run` throws a PaygridError with this code and field path (and message, when given). */
 function assertRefused(run: () => unknown, code: ErrorCode, field: string[], message?: string, label = ''): void {
@@ -23,9 +23,8 @@ describe('parseAmount', () => {
     ['50.9', 2, 5090n],
     ['50.900', 2, 5090n], // trailing zeros add no precision: exact, accepted
     ['0.01', 2, 1n],
-    ['00012.30', 2, 1230n],
-    [' 1', 2, 100n], // surrounding blanks are trimmed, by design of parseAmount
-    ['1 ', 2, 100n],
+    ['0.50', 2, 50n], // a single zero before the point is not a leading zero
+    ['10', 2, 1000n],
     ['92233720368547758.07', 2, MAX_AMOUNT],
     ['9223372036854775807', 0, MAX_AMOUNT],
     ['100', 0, 100n], // JPY
@@ -39,6 +38,7 @@ describe('parseAmount', () => {
     ['-0', 2, ErrorCode.AMOUNT_NOT_POSITIVE],
     ['-1', 2, ErrorCode.AMOUNT_NOT_POSITIVE],
     ['-0.001', 2, ErrorCode.AMOUNT_NOT_POSITIVE],
+    ['-9223372036854775808', 0, ErrorCode.AMOUNT_NOT_POSITIVE],
     // not a plain decimal
     ['1e3', 2, ErrorCode.AMOUNT_INVALID],
     ['1.', 2, ErrorCode.AMOUNT_INVALID],
@@ -53,6 +53,28 @@ describe('parseAmount', () => {
     ['1 000', 2, ErrorCode.AMOUNT_INVALID],
     ['١٢', 2, ErrorCode.AMOUNT_INVALID], // non-ASCII digits
     ['Infinity', 2, ErrorCode.AMOUNT_INVALID],
+    ['NaN', 2, ErrorCode.AMOUNT_INVALID],
+    ['１', 2, ErrorCode.AMOUNT_INVALID], // full-width digit
+    ['1\u00a0000', 2, ErrorCode.AMOUNT_INVALID],
+    ['1_000', 2, ErrorCode.AMOUNT_INVALID],
+    ['1.000,00', 2, ErrorCode.AMOUNT_INVALID],
+    ['1e-2', 2, ErrorCode.AMOUNT_INVALID],
+    ['1E3', 2, ErrorCode.AMOUNT_INVALID],
+    // blanks and leading zeros: refused, not trimmed or normalized away
+    [' 1.00', 2, ErrorCode.AMOUNT_INVALID],
+    ['1.00 ', 2, ErrorCode.AMOUNT_INVALID],
+    [' 1', 2, ErrorCode.AMOUNT_INVALID],
+    ['\t1', 2, ErrorCode.AMOUNT_INVALID],
+    ['1\n', 2, ErrorCode.AMOUNT_INVALID],
+    ['00001.00', 2, ErrorCode.AMOUNT_INVALID],
+    ['00012.30', 2, ErrorCode.AMOUNT_INVALID],
+    ['01', 2, ErrorCode.AMOUNT_INVALID],
+    ['00', 2, ErrorCode.AMOUNT_INVALID],
+    ['00.5', 2, ErrorCode.AMOUNT_INVALID],
+    ['-01', 2, ErrorCode.AMOUNT_INVALID],
+    // over-long input, refused before any arithmetic
+    ['1'.repeat(41), 0, ErrorCode.AMOUNT_INVALID],
+    ['1.' + '0'.repeat(100_000), 2, ErrorCode.AMOUNT_INVALID],
     // more decimals than the asset has: refused, never rounded
     ['1.001', 2, ErrorCode.AMOUNT_TOO_PRECISE],
     ['0.001', 2, ErrorCode.AMOUNT_TOO_PRECISE],
@@ -60,6 +82,7 @@ describe('parseAmount', () => {
     ['1.2345', 3, ErrorCode.AMOUNT_TOO_PRECISE],
     // past signed 64-bit
     ['92233720368547758.08', 2, ErrorCode.AMOUNT_TOO_LARGE],
+    ['18446744073709551616', 0, ErrorCode.AMOUNT_TOO_LARGE], // 2^64
     ['9223372036854775808', 0, ErrorCode.AMOUNT_TOO_LARGE],
     ['99999999999999999999999', 2, ErrorCode.AMOUNT_TOO_LARGE],
   ];
@@ -85,6 +108,13 @@ describe('parseAmount', () => {
 
   it('reports a dotted field as a path', () => {
     assertRefused(() => parseAmount('abc', 2, 'input.amount'), ErrorCode.AMOUNT_INVALID, ['input', 'amount']);
+  });
+
+  it('normalizes equal amounts to one text, whatever the currency, for fingerprints', () => {
+    for (const [text, normal] of [['10.9', '10.9'], ['10.90', '10.9'], ['10.900', '10.9'], ['1.00', '1'], ['1', '1'], ['0.50', '0.5'], ['0', '0']]) {
+      assert.equal(normalizeAmount(text, 'amount'), normal, text);
+    }
+    assertRefused(() => normalizeAmount('010.9', 'amount'), ErrorCode.AMOUNT_INVALID, ['amount']);
   });
 
   it('refuses a value that is not a string at all', () => {

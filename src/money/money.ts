@@ -9,22 +9,38 @@ export interface Asset {
   assetScale: number;
 }
 
-const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/**
+ * The only amount syntax Paygrid reads: ASCII digits, no leading zero (but "0.50"), an optional
+ * fraction of at least one digit. No blanks, signs, exponents, separators or other digits.
+ */
+const DECIMAL = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
+/** Longer than any amount of an int64 column with its decimals: refused before any arithmetic. */
+const MAX_AMOUNT_TEXT = 40;
+
+/**
+ * The amount written the one way Paygrid compares amounts ("10.90" and "10.9" → "10.9", "1.00" →
+ * "1"), independent of any currency: idempotency fingerprints are made on it. Refuses what
+ * `parseAmount` refuses for its syntax.
+ */
+export function normalizeAmount(text: unknown, field: string): string {
+  if (typeof text !== 'string' || text.length > MAX_AMOUNT_TEXT) throw new PaygridError(ErrorCode.AMOUNT_INVALID, field);
+  const match = DECIMAL.exec(text);
+  if (!match) {
+    if (text.startsWith('-') && DECIMAL.test(text.slice(1))) throw new PaygridError(ErrorCode.AMOUNT_NOT_POSITIVE, field);
+    throw new PaygridError(ErrorCode.AMOUNT_INVALID, field);
+  }
+  const [, whole, fraction = ''] = match;
+  const significant = fraction.replace(/0+$/, '');
+  return significant ? `${whole}.${significant}` : whole;
+}
 
 /**
  * Parses a decimal string in major units ("50.90") into minor units of the given scale, exactly.
- * More decimals than the scale allows is an error, never a rounding; so are signs, exponents,
- * blanks and values past int64.
+ * More decimals than the scale allows is an error, never a rounding; so are blanks, signs,
+ * exponents, leading zeros, separators, non-ASCII digits, zero and values past int64.
  */
-export function parseAmount(text: string, scale: number, field: string): bigint {
-  const trimmed = typeof text === 'string' ? text.trim() : '';
-  if (trimmed.startsWith('-')) {
-    if (DECIMAL.test(trimmed.slice(1))) throw new PaygridError(ErrorCode.AMOUNT_NOT_POSITIVE, field);
-  }
-  const match = DECIMAL.exec(trimmed);
-  if (!match) throw new PaygridError(ErrorCode.AMOUNT_INVALID, field);
-  const [, whole, fraction = ''] = match;
-  const significant = fraction.replace(/0+$/, '');
+export function parseAmount(text: unknown, scale: number, field: string): bigint {
+  const [whole, significant = ''] = normalizeAmount(text, field).split('.');
   if (significant.length > scale) {
     throw new PaygridError(
       ErrorCode.AMOUNT_TOO_PRECISE,

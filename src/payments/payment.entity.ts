@@ -20,6 +20,11 @@ export enum PaymentState {
   FAILED = 'failed',
 }
 
+/** The longest `requestId` a client may give a payment (account payments, orders): its column's width. */
+export const REQUEST_ID_MAX = 40;
+/** The longest free-text reference of a payment or a transaction: its column's width. */
+export const REFERENCE_MAX = 140;
+
 /**
  * One aggregate for every flow. Each change bumps `version` (optimistic lock), so two requests
  * racing on one payment cannot both win; the loser retries on fresh state.
@@ -47,7 +52,7 @@ export class Payment {
   clientId!: string;
 
   /** The client's own id for the payment (idempotency); ≤ 40 characters. */
-  @Property({ type: 'string', length: 40, nullable: true })
+  @Property({ type: 'string', length: REQUEST_ID_MAX, nullable: true })
   requestId: string | null = null;
 
   @Property({ type: 'string', length: 40, nullable: true })
@@ -66,7 +71,7 @@ export class Payment {
   @Property({ type: MoneyType })
   amount: bigint = 0n;
 
-  @Property({ type: 'string', length: 140, nullable: true })
+  @Property({ type: 'string', length: REFERENCE_MAX, nullable: true })
   reference: string | null = null;
 
   /** Sequence of the last event written for this payment. */

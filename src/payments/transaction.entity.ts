@@ -1,5 +1,6 @@
 import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { MoneyType } from '../persistence/money-type';
+import { REFERENCE_MAX } from './payment.entity';
 
 export enum TransactionState {
   PENDING = 'pending',
@@ -28,7 +29,7 @@ export class PaymentTransaction {
   @Enum({ items: () => TransactionState, type: 'string' })
   state!: TransactionState;
 
-  @Property({ type: 'string', length: 140, nullable: true })
+  @Property({ type: 'string', length: REFERENCE_MAX, nullable: true })
   reference: string | null = null;
 
   /** The pending ledger transfer that reserves this transaction's funds, once authorized. */

@@ -86,7 +86,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   NO_ACCOUNT_IN_CURRENCY: 'There is no account in this currency to pay from or into.',
   FIELD_REQUIRED: 'This field is required.',
   FIELD_TOO_LONG: 'This field is too long.',
-  TEXT_INVALID_CHARACTERS: 'This field contains characters that are not allowed (control characters).',
+  TEXT_INVALID_CHARACTERS: 'This field contains characters that are not allowed (control characters or unpaired surrogates).',
   REDIRECT_URI_INVALID: 'The redirect URI must be an absolute http(s) URL without credentials or fragment.',
   REDIRECT_URI_HAS_QUERY: 'The redirect URI must not contain a query string; pass your state in clientState.',
   CONNECTOR_UUID_INVALID: 'The connector uuid is not a UUID.',

@@ -9,6 +9,19 @@ import { ErrorCode, PaygridError } from './errors';
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 
+/**
+ * What no string input may hold, whatever its field: C0 controls but tab, line feed and carriage
+ * return (fields that refuse those say so themselves), DEL, C1 controls, and unpaired surrogates
+ * (a lone UTF-16 half, which PostgreSQL cannot store). In `u` mode a paired surrogate is one code
+ * point, so `\p{Cs}` matches only the unpaired ones.
+ */
+const NEVER_IN_INPUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\p{Cs}/u;
+
+/** The edge check every string and id input passes before any resolver, route or service sees it. */
+export function hasForbiddenCharacters(value: string): boolean {
+  return NEVER_IN_INPUT.test(value);
+}
+
 export interface TextRule {
   max: number;
   /** Allows line feeds (postal addresses); other controls are refused everywhere. */
@@ -23,7 +36,7 @@ export function optionalText(value: unknown, field: string, rule: TextRule): str
   if (typeof value !== 'string') throw new PaygridError(ErrorCode.INVALID_INPUT, field, `The ${rule.name} must be a string.`);
   const text = value.replace(/\r\n?/g, '\n').trim();
   if (text === '') return null;
-  if ((rule.multiline ? CONTROL_BUT_NEWLINE : CONTROL).test(text)) {
+  if ((rule.multiline ? CONTROL_BUT_NEWLINE : CONTROL).test(text) || hasForbiddenCharacters(text)) {
     throw new PaygridError(ErrorCode.TEXT_INVALID_CHARACTERS, field, `The ${rule.name} contains control characters.`);
   }
   if (text.length > rule.max) {

@@ -38,9 +38,9 @@ async function main(): Promise<void> {
         const created = await timed('create', () => createPayment(server, merchant, { accountId, sellerId: seller, requestId: `bench-${n}` }));
         const paymentId = created.payment.id;
         await timed('add', () => step(server, merchant, 'addPaymentTransaction', { paymentId, amount: '1.23', idempotencyKey: `bench-${n}` }));
-        const authorized = await timed('authorize', () => step(server, merchant, 'authorizePayment', { paymentId }));
+        const authorized = await timed('authorize', () => step(server, merchant, 'authorizePayment', { paymentId, idempotencyKey: `bench-authorize-${n}` }));
         if (authorized.userErrors.length) throw new Error(JSON.stringify(authorized.userErrors));
-        await timed('execute', () => step(server, merchant, 'executePayment', { paymentId }));
+        await timed('execute', () => step(server, merchant, 'executePayment', { paymentId, idempotencyKey: `bench-execute-${n}` }));
       }
     };
     const started = performance.now();

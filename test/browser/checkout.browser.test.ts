@@ -99,6 +99,7 @@ describe('checkout page for orders in a real browser (Chromium)', { skip: NO_CHR
       {
         input: {
           externalId,
+          requestId: `order-${externalId}`,
           items: items.map((i) => ({ name: i.name, description: i.description ?? null, amount: { value: i.value, currencyCode: 'EUR' }, count: i.count })),
           callbackUrl: `${receiver.origin}/shop/callback`,
           successUrl,

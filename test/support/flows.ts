@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TestClient, TestServer } from './server';
 
 /** Small steps every flow test needs, through the public API only. */
@@ -45,7 +46,9 @@ export async function step(server: TestServer, client: TestClient, mutation: str
     executePayment: 'PaymentStepInput',
     cancelPayment: 'PaymentStepInput',
   };
-  const data = await server.ok(client.token, `mutation($input: ${inputType[mutation]}!) { ${mutation}(input: $input) { ${PAYMENT_FIELDS} } }`, { input });
+  // Every step takes a key; a test that does not care about repeats gets a fresh one per call.
+  const keyed = { idempotencyKey: `${mutation}-${randomUUID()}`, ...input };
+  const data = await server.ok(client.token, `mutation($input: ${inputType[mutation]}!) { ${mutation}(input: $input) { ${PAYMENT_FIELDS} } }`, { input: keyed });
   return data[mutation];
 }
 

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, Resolver } from 'type-graphql';
 import type { Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
-import { userErrorOf } from '../../graphql/common.types';
+import { IDEMPOTENCY_KEY_DESCRIPTION, REQUEST_ID_DESCRIPTION, userErrorOf } from '../../graphql/common.types';
 import { Scope } from '../../oauth/scopes';
 import { PaymentPayload, paymentView, transactionView } from '../../payments/payment.types';
 import type { StepOutcome } from './account-payment.service';
@@ -11,7 +11,7 @@ export class CreateAccountPaymentInput {
   @Field(() => ID, { description: 'The buyer’s account, which pays; it must be yours.' })
   accountId!: string;
 
-  @Field({ description: 'Your unique id for this payment (`request_id`, ≤ 40 characters): a repeat returns the same payment.' })
+  @Field({ description: REQUEST_ID_DESCRIPTION })
   requestId!: string;
 
   @Field(() => ID, { description: 'The receiving account (`seller_id`).' })
@@ -35,7 +35,7 @@ export class AddPaymentTransactionInput {
   @Field(() => String, { nullable: true, description: 'Free text shown on the transaction (≤ 140 characters).' })
   reference?: string | null;
 
-  @Field({ description: 'Your unique key for this request: a repeat with the same key returns the first result.' })
+  @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
   idempotencyKey!: string;
 }
 
@@ -47,8 +47,8 @@ export class CancelPaymentTransactionInput {
   @Field(() => ID, { description: 'The transaction to cancel.' })
   transactionId!: string;
 
-  @Field(() => String, { nullable: true, description: 'Optional key: a repeat with the same key returns the first result.' })
-  idempotencyKey?: string | null;
+  @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey!: string;
 }
 
 @InputType({ description: 'One step on a payment: authorize, execute or cancel.' })
@@ -56,8 +56,8 @@ export class PaymentStepInput {
   @Field(() => ID, { description: 'The payment.' })
   paymentId!: string;
 
-  @Field(() => String, { nullable: true, description: 'Optional key: a repeat with the same key returns the first result.' })
-  idempotencyKey?: string | null;
+  @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey!: string;
 }
 
 @Resolver()

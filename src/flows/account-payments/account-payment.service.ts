@@ -1,9 +1,9 @@
 import { Account, AccountKind } from '../../accounts/account.entity';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
-import { currencyAsset, MAX_AMOUNT, parseAmount } from '../../money/money';
+import { currencyAsset, MAX_AMOUNT, normalizeAmount, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
-import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { Payment, PaymentFlow, REFERENCE_MAX, REQUEST_ID_MAX } from '../../payments/payment.entity';
 import { movePayment } from '../../payments/payment-state';
 import { PaymentTransaction, TransactionState } from '../../payments/transaction.entity';
 import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
@@ -28,7 +28,8 @@ export interface AddTransactionInput {
 
 export interface PaymentStepInput {
   paymentId: string;
-  idempotencyKey?: string | null;
+  /** Required: a retry after a timeout gets the first answer, not ILLEGAL_TRANSITION. */
+  idempotencyKey: string;
 }
 
 export interface CancelTransactionInput extends PaymentStepInput {
@@ -42,13 +43,10 @@ export interface StepOutcome {
   declined?: PaygridError;
 }
 
-const MAX_REQUEST_ID = 40;
-const MAX_REFERENCE = 140;
-
 function cleanReference(reference: string | null | undefined): string | null {
   const value = reference?.trim() || null;
-  if (value && value.length > MAX_REFERENCE) {
-    throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference', `The reference is longer than ${MAX_REFERENCE} characters.`);
+  if (value && value.length > REFERENCE_MAX) {
+    throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference', `The reference is longer than ${REFERENCE_MAX} characters.`);
   }
   return value;
 }
@@ -78,7 +76,7 @@ export class AccountPaymentService {
 
   /** Creates a pending payment, idempotent on the client's `requestId`: a repeat returns the same payment. */
   async create(clientId: string, input: CreateAccountPaymentInput): Promise<StepOutcome> {
-    validateIdempotencyKey(input.requestId, 'requestId', MAX_REQUEST_ID, ErrorCode.REQUEST_ID_INVALID);
+    validateIdempotencyKey(input.requestId, 'requestId', REQUEST_ID_MAX, ErrorCode.REQUEST_ID_INVALID);
     const asset = currencyAsset(input.currency, 'currency');
     const reference = cleanReference(input.reference);
     return this.db.transaction(async (tx) => {
@@ -130,9 +128,9 @@ export class AccountPaymentService {
 
   /** Adds a pending transaction; only while the payment is pending (not yet authorized). */
   async addTransaction(clientId: string, input: AddTransactionInput): Promise<StepOutcome> {
-    validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     const reference = cleanReference(input.reference);
-    return this.step(clientId, 'addPaymentTransaction', input, { amount: input.amount, reference }, async (tx, payment) => {
+    const amountText = normalizeAmount(input.amount, 'amount');
+    return this.step(clientId, 'addPaymentTransaction', input, { amount: amountText, reference }, async (tx, payment) => {
       if (payment.flowState !== AccountPaymentStatus.PENDING) {
         throw new PaygridError(
           ErrorCode.ILLEGAL_TRANSITION,
@@ -140,7 +138,7 @@ export class AccountPaymentService {
           `Transactions can be added only while the payment is pending; it is ${payment.flowState}.`,
         );
       }
-      const amount = parseAmount(input.amount, payment.assetScale, 'amount');
+      const amount = parseAmount(amountText, payment.assetScale, 'amount');
       if (payment.amount + amount > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, 'amount', 'The payment total would exceed the largest amount Paygrid can hold.');
       const transaction = tx.em.create(PaymentTransaction, {
         id: newId('txn'),
@@ -231,7 +229,7 @@ export class AccountPaymentService {
   }
 
   /**
-   * Runs one step on a payment the client owns, in one transaction, idempotent when a key is given.
+   * Runs one step on a payment the client owns, in one transaction, idempotent on the client's key.
    * Concurrent steps on one payment queue on its row lock and each sees the state the previous left;
    * the optimistic version check stays as the backstop.
    */
@@ -242,7 +240,7 @@ export class AccountPaymentService {
     request: Record<string, unknown>,
     work: (tx: Tx, payment: Payment) => Promise<StepOutcome>,
   ): Promise<StepOutcome> {
-    if (input.idempotencyKey != null) validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+    validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     return this.db.transaction(async (tx) => {
       const run = async (): Promise<StoredOutcome> => {
         const payment = await tx.em.findOne(
@@ -253,7 +251,6 @@ export class AccountPaymentService {
         if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
         return toStored(await work(tx, payment));
       };
-      if (input.idempotencyKey == null) return fromStored(await run());
       const { result } = await once(
         tx,
         {

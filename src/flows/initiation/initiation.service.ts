@@ -29,6 +29,7 @@ import {
   ExecutionDateType,
   parseUtcDate,
   validateCreateInitiation,
+  type ValidatedInitiation,
   type CreateInitiationInput,
   type Identity,
   type PaymentAccount,
@@ -210,55 +211,56 @@ export class InitiationService {
   async create(clientId: string, input: CreateInitiationRequest): Promise<{ paymentId: string }> {
     const now = this.clock.now();
     const { idempotencyKey, ...rest } = input;
-    const valid = validateCreateInitiation(rest, now);
     validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
-
-    const [first] = valid.instructions;
-    let total = 0n;
-    valid.instructions.forEach((instruction, index) => {
-      if (instruction.assetCode !== first.assetCode) {
-        throw new PaygridError(ErrorCode.ASSET_MISMATCH, `instructions.${index}.currency`, `Every instruction of a payment is in one currency (${first.assetCode}).`);
-      }
-      total += instruction.amount;
-      if (total > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, `instructions.${index}.amount`, 'The payment total is larger than Paygrid can hold.');
-    });
-
-    // The banks: the count of instructions within the bulk limit, and at least one bank able to execute it.
     const all = await this.gateway.listConnectors();
-    const forBank: PaymentForBank = { payer: valid.payer, instructions: valid.instructions };
-    let candidates: readonly BankConnector[] = all;
-    if (valid.connectorUuid) {
-      const chosen = all.find((c) => c.uuid === valid.connectorUuid);
-      if (!chosen) throw new PaygridError(ErrorCode.CONNECTOR_UNKNOWN, 'connectorUuid');
-      candidates = [chosen];
-    }
-    const bulkLimit = Math.max(...candidates.map((c) => c.paymentSettings.maximumNumberOfInstructions));
-    if (valid.instructions.length > bulkLimit) {
-      throw new PaygridError(
-        ErrorCode.TOO_MANY_INSTRUCTIONS,
-        'instructions',
-        `${valid.connectorUuid ? 'The bank' : 'No bank'} executes more than ${bulkLimit} instruction(s) in one payment; this one has ${valid.instructions.length}.`,
-      );
-    }
-    if (compatibleConnectors(forBank, candidates, now).length === 0) {
-      const reasons = candidates.map((c) => `${c.name}: ${paymentIncompatibilities(forBank, c, now).find((r) => r.type === 'incompatible')?.description}`);
-      throw new PaygridError(ErrorCode.NO_COMPATIBLE_BANK, valid.connectorUuid ? 'connectorUuid' : null, `No bank can execute this payment (${reasons.join(' ')}).`);
-    }
 
-    const instructions: StoredInstruction[] = valid.instructions.map((i) => ({
-      referenceId: i.referenceId,
-      amount: i.amount.toString(),
-      label: i.label,
-      executionDateType: i.executionDateType,
-      executionDate: i.executionDate ? i.executionDate.toISOString().slice(0, 10) : null,
-      beneficiary: i.beneficiary,
-      beneficiaryIdentity: i.beneficiaryIdentity,
-    }));
-    // A deferred payment cannot have a final status before its date: count the days from then.
-    const latest = Math.max(now.getTime(), ...valid.instructions.map((i) => i.executionDate?.getTime() ?? 0));
-    const expiresAt = new Date(latest + this.options.expireDays * DAY_MS);
+    // Runs once the key is known to be new: what depends on today (the banks' calendars) is
+    // checked only for a first request, never for a retry.
+    const work = async (tx: Tx, valid: ValidatedInitiation) => {
+      const [first] = valid.instructions;
+      let total = 0n;
+      valid.instructions.forEach((instruction, index) => {
+        if (instruction.assetCode !== first.assetCode) {
+          throw new PaygridError(ErrorCode.ASSET_MISMATCH, `instructions.${index}.currency`, `Every instruction of a payment is in one currency (${first.assetCode}).`);
+        }
+        total += instruction.amount;
+        if (total > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, `instructions.${index}.amount`, 'The payment total is larger than Paygrid can hold.');
+      });
 
-    const work = async (tx: Tx) => {
+      // The banks: the count of instructions within the bulk limit, and at least one bank able to execute it.
+      const forBank: PaymentForBank = { payer: valid.payer, instructions: valid.instructions };
+      let candidates: readonly BankConnector[] = all;
+      if (valid.connectorUuid) {
+        const chosen = all.find((c) => c.uuid === valid.connectorUuid);
+        if (!chosen) throw new PaygridError(ErrorCode.CONNECTOR_UNKNOWN, 'connectorUuid');
+        candidates = [chosen];
+      }
+      const bulkLimit = Math.max(...candidates.map((c) => c.paymentSettings.maximumNumberOfInstructions));
+      if (valid.instructions.length > bulkLimit) {
+        throw new PaygridError(
+          ErrorCode.TOO_MANY_INSTRUCTIONS,
+          'instructions',
+          `${valid.connectorUuid ? 'The bank' : 'No bank'} executes more than ${bulkLimit} instruction(s) in one payment; this one has ${valid.instructions.length}.`,
+        );
+      }
+      if (compatibleConnectors(forBank, candidates, now).length === 0) {
+        const reasons = candidates.map((c) => `${c.name}: ${paymentIncompatibilities(forBank, c, now).find((r) => r.type === 'incompatible')?.description}`);
+        throw new PaygridError(ErrorCode.NO_COMPATIBLE_BANK, valid.connectorUuid ? 'connectorUuid' : null, `No bank can execute this payment (${reasons.join(' ')}).`);
+      }
+
+      const instructions: StoredInstruction[] = valid.instructions.map((i) => ({
+        referenceId: i.referenceId,
+        amount: i.amount.toString(),
+        label: i.label,
+        executionDateType: i.executionDateType,
+        executionDate: i.executionDate ? i.executionDate.toISOString().slice(0, 10) : null,
+        beneficiary: i.beneficiary,
+        beneficiaryIdentity: i.beneficiaryIdentity,
+      }));
+      // A deferred payment cannot have a final status before its date: count the days from then.
+      const latest = Math.max(now.getTime(), ...valid.instructions.map((i) => i.executionDate?.getTime() ?? 0));
+      const expiresAt = new Date(latest + this.options.expireDays * DAY_MS);
+
       const payment = tx.em.create(Payment, {
         id: newId('pay'),
         flow: PaymentFlow.INITIATION,
@@ -301,8 +303,16 @@ export class InitiationService {
     return this.db.transaction(async (tx) => {
       const { result } = await once(
         tx,
-        { scope: `${clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'createInitiation', request: valid },
-        () => work(tx),
+        {
+          scope: `${clientId}:idempotency`,
+          key: idempotencyKey,
+          keyField: 'idempotencyKey',
+          operation: 'createInitiation',
+          now,
+          // Validated as of the first request's time: a deferred date that was tomorrow then is one request.
+          request: (at: Date) => validateCreateInitiation(rest, at),
+        },
+        (valid: ValidatedInitiation) => work(tx, valid),
       );
       return { paymentId: String(result.paymentId) };
     });
@@ -342,7 +352,8 @@ export class InitiationService {
     let value: string | null = null;
     if (url != null && url.trim() !== '') {
       const parsed = parseHttpUrl(url.trim());
-      if (!parsed || url.length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
+      // The stored form is measured: percent-encoding can make it longer than what was sent.
+      if (!parsed || parsed.toString().length > 2048 || parsed.username || parsed.password) throw new PaygridError(ErrorCode.URL_INVALID, 'url');
       this.webhooks.assertEndpoint(parsed, 'url');
       value = parsed.toString();
     }

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Amount, UserError, amountOf } from '../../graphql/common.types';
+import { Amount, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountOf } from '../../graphql/common.types';
 import { PaymentState, type Payment } from '../../payments/payment.entity';
 import type { InitiationDetails } from './initiation.entity';
 import type { Identity, PaymentAccount } from './initiation-validation';
@@ -123,7 +123,7 @@ export class CreateInitiationInput {
   @Field(() => IdentityInput, { nullable: true, description: 'Who operates the payment for the payer, if anyone.' })
   operatorIdentity?: IdentityInput | null;
 
-  @Field({ description: 'Idempotency key (≤ 255): the same key with the same input returns the same payment; with another input, IDEMPOTENCY_KEY_REUSED.' })
+  @Field({ description: `${IDEMPOTENCY_KEY_DESCRIPTION} A retry is judged as of the first request: an execution date valid then is answered, not refused, the next day.` })
   idempotencyKey!: string;
 }
 

@@ -39,7 +39,7 @@ export class OrderResolver {
   @Mutation(() => OrderPayload, { description: 'Cancels an order not captured yet; a reservation on the payer’s account is released.' })
   async cancelOrder(@Arg('input', { description: 'The order.' }) input: OrderStepInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     return mutate<OrderPayload>(async () => {
-      await ctx.services.orders.cancel(ctx.caller!.clientId, input.orderId);
+      await ctx.services.orders.cancel(ctx.caller!.clientId, input.orderId, input.idempotencyKey);
       return { order: await this.read(ctx, input.orderId) };
     }, { order: null });
   }

@@ -53,7 +53,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, 
       if (!clientId) return reply;
       try {
         if (action === 'capture') await orders.capture(clientId, request.params.id, headerKey(request));
-        else await orders.cancel(clientId, request.params.id);
+        else await orders.cancel(clientId, request.params.id, headerKey(request));
       } catch (error) {
         if (isPaygridError(error)) return sendDomainError(reply, error);
         throw error;
@@ -63,7 +63,11 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, 
   }
 }
 
-/** iumiCash sends its idempotency key as a `RequestId` header. */
+/**
+ * iumiCash sends its idempotency key as a `RequestId` header, optional in its protocol: when given
+ * it is honoured like the GraphQL mutations' key (same order and step: the first answer; another
+ * order or step: IDEMPOTENCY_KEY_REUSED); without it a repeat meets the order's state.
+ */
 function headerKey(request: FastifyRequest): string | null {
   const value = request.headers['requestid'];
   return typeof value === 'string' ? value : null;

@@ -4,7 +4,7 @@ import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
 import { currencyAsset, formatAmount, MAX_AMOUNT, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
-import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { Payment, PaymentFlow, REQUEST_ID_MAX } from '../../payments/payment.entity';
 import { movePayment } from '../../payments/payment-state';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
@@ -27,8 +27,8 @@ export interface CreateOrderInput {
   callbackUrl: string;
   successUrl: string;
   errorUrl: string;
-  /** Idempotency: a repeat with the same id returns the order as it is now. */
-  requestId?: string | null;
+  /** Idempotency (≤ 40, the payment's `requestId`): a repeat with the same id returns the order as it is now. */
+  requestId: string;
 }
 
 /** The vendor acting for a payer, as its token says. */
@@ -82,7 +82,8 @@ const MAX_COUNT = 10_000;
 
 function absoluteUrl(value: string, field: string): string {
   const url = parseHttpUrl(value);
-  if (!url || value.length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
+  // The stored form is measured (the column holds 2048): percent-encoding can make it longer than what was sent.
+  if (!url || url.toString().length > 2048) throw new PaygridError(ErrorCode.URL_INVALID, field);
   return url.toString();
 }
 
@@ -143,7 +144,7 @@ export class OrderService {
         count: item.count,
       };
     });
-    if (input.requestId != null) validateIdempotencyKey(input.requestId, 'requestId');
+    validateIdempotencyKey(input.requestId, 'requestId', REQUEST_ID_MAX, ErrorCode.REQUEST_ID_INVALID);
 
     const work = async (tx: Tx) => {
       const payer = await tx.em.findOne(
@@ -164,7 +165,7 @@ export class OrderService {
         state: ORDER_UNIFIED_STATE.created,
         flowState: OrderStatus.CREATED,
         clientId: caller.clientId,
-        requestId: input.requestId ?? null,
+        requestId: input.requestId,
         payerAccountId: payer.id,
         beneficiaryAccountId: vendor.id,
         ...asset,
@@ -182,7 +183,6 @@ export class OrderService {
     };
 
     return this.db.transaction(async (tx) => {
-      if (input.requestId == null) return work(tx);
       const { result } = await once(
         tx,
         {
@@ -221,7 +221,7 @@ export class OrderService {
   }
 
   /** The vendor takes the money: the reservation is posted to its account; completion follows. */
-  async capture(clientId: string, paymentId: string, idempotencyKey?: string | null): Promise<void> {
+  async capture(clientId: string, paymentId: string, idempotencyKey: string | null): Promise<void> {
     if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
     await this.db.transaction(async (tx) => {
       const run = async () => {
@@ -243,10 +243,16 @@ export class OrderService {
   }
 
   /** The vendor cancels an order not captured yet; a reservation is released. */
-  async cancel(clientId: string, paymentId: string): Promise<void> {
+  async cancel(clientId: string, paymentId: string, idempotencyKey: string | null): Promise<void> {
+    if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
     await this.db.transaction(async (tx) => {
-      const { payment, order } = await this.forVendor(tx, clientId, paymentId);
-      await this.release(tx, payment, order, 'order.cancelled');
+      const run = async () => {
+        const { payment, order } = await this.forVendor(tx, clientId, paymentId);
+        await this.release(tx, payment, order, 'order.cancelled');
+        return { paymentId };
+      };
+      if (idempotencyKey == null) return run();
+      return once(tx, { scope: `${clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'cancelOrder', request: { paymentId } }, run);
     });
   }
 

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Amount, UserError, amountOf } from '../../graphql/common.types';
+import { Amount, IDEMPOTENCY_KEY_DESCRIPTION, REQUEST_ID_DESCRIPTION, UserError, amountOf } from '../../graphql/common.types';
 import type { Payment } from '../../payments/payment.entity';
 import type { OrderDetails } from './order.entity';
 import type { OrderLink } from './order.service';
@@ -127,8 +127,8 @@ export class CreateOrderInput {
   @Field({ description: 'Absolute URL the payer returns to after declining.' })
   errorUrl!: string;
 
-  @Field(() => String, { nullable: true, description: 'Idempotency (`RequestId`): a repeat returns the order as it is now.' })
-  requestId?: string | null;
+  @Field({ description: `${REQUEST_ID_DESCRIPTION} The REST links take the same as iumiCash's \`RequestId\` header.` })
+  requestId!: string;
 }
 
 @InputType({ description: 'A vendor’s step on an order.' })
@@ -136,8 +136,8 @@ export class OrderStepInput {
   @Field(() => ID, { description: 'The order.' })
   orderId!: string;
 
-  @Field(() => String, { nullable: true, description: 'Optional key: a repeat with the same key returns the first result.' })
-  idempotencyKey?: string | null;
+  @Field({ description: IDEMPOTENCY_KEY_DESCRIPTION })
+  idempotencyKey!: string;
 }
 
 @ObjectType({ description: 'The result of an order mutation.' })

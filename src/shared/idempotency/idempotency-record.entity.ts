@@ -1,5 +1,8 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 
+/** The longest idempotency key: the `key` column's width. */
+export const IDEMPOTENCY_KEY_MAX = 255;
+
 /**
  * What a caller's idempotency key produced. Written in the same database transaction as the
  * effect, so a key is either unused or bound to exactly one committed result.
@@ -14,7 +17,7 @@ export class IdempotencyRecord {
   @Property({ type: 'string', length: 120 })
   scope!: string;
 
-  @Property({ type: 'string', length: 255 })
+  @Property({ type: 'string', length: IDEMPOTENCY_KEY_MAX })
   key!: string;
 
   @Property({ type: 'string', length: 80 })

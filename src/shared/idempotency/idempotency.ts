@@ -2,7 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ConcurrentWriteConflict, type Tx } from '../../persistence/database';
 import { ErrorCode, PaygridError } from '../errors';
 import { sha256 } from '../ids';
-import { IdempotencyRecord } from './idempotency-record.entity';
+import { IDEMPOTENCY_KEY_MAX, IdempotencyRecord } from './idempotency-record.entity';
 
 export interface IdempotentCall {
   /** The caller and namespace the key belongs to, e.g. `cli_…:request_id`. */
@@ -11,8 +11,15 @@ export interface IdempotentCall {
   /** Field the key came in, for error paths. */
   keyField: string;
   operation: string;
-  /** Everything else the caller sent: a repeat must send the same. */
-  request: unknown;
+  /**
+   * Everything else the caller sent, parsed and normalized (amounts by `normalizeAmount`, so "10.9"
+   * and "10.90" are one request): a repeat must send the same. When normalizing it validates
+   * against the time (an execution date after today), pass a function of the time: a repeat is
+   * judged as of its first request, so a retry the next day gets the first answer, not a refusal.
+   */
+  request: unknown | ((at: Date) => unknown);
+  /** Now by the caller's clock, stored with the key; the system time when absent. */
+  now?: Date;
 }
 
 function canonical(value: unknown): string {
@@ -25,27 +32,32 @@ function canonical(value: unknown): string {
   });
 }
 
-export function validateIdempotencyKey(key: string, field: string, max = 255, code = ErrorCode.IDEMPOTENCY_KEY_INVALID): void {
+export function validateIdempotencyKey(key: string, field: string, max = IDEMPOTENCY_KEY_MAX, code = ErrorCode.IDEMPOTENCY_KEY_INVALID): void {
   if (typeof key !== 'string' || key.length < 1 || key.length > max || key.trim() !== key) {
     throw new PaygridError(code, field);
   }
 }
 
 /**
- * The one idempotency helper. Inside the caller's transaction: a key seen before returns the stored
- * result (or IDEMPOTENCY_KEY_REUSED when the request differs); a new key is claimed *before* the
- * work runs, so a concurrent duplicate waits on the claim and, once the first commits, replays it.
- * A key whose work rolled back is free again. Returns the result and whether it was replayed.
+ * The one idempotency helper, used the same way by every mutation that moves money or changes a
+ * payment's state. Inside the caller's transaction, and before any validation that depends on the
+ * time: a key seen before returns the stored result (or IDEMPOTENCY_KEY_REUSED when the request
+ * differs); a new key is claimed *before* the work runs, so a concurrent duplicate waits on the
+ * claim and, once the first commits, replays it (IDEMPOTENCY_KEY_IN_FLIGHT if it cannot). A key
+ * whose work rolled back is free again. `work` receives the normalized request. Returns the result
+ * and whether it was replayed.
  */
-export async function once<R extends Record<string, unknown>>(
+export async function once<R extends Record<string, unknown>, Q = unknown>(
   tx: Tx,
   call: IdempotentCall,
-  work: () => Promise<R>,
+  work: (request: Q) => Promise<R>,
 ): Promise<{ result: R; replayed: boolean }> {
-  const fingerprint = sha256(`${call.operation}\n${canonical(call.request)}`);
+  const now = call.now ?? new Date();
+  const normalize = (at: Date) => (typeof call.request === 'function' ? (call.request as (at: Date) => unknown)(at) : call.request) as Q;
+  const fingerprintOf = (request: Q) => sha256(`${call.operation}\n${canonical(request)}`);
   const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key });
   if (existing) {
-    if (existing.fingerprint !== fingerprint) {
+    if (existing.operation !== call.operation || existing.fingerprint !== fingerprintOf(normalize(existing.createdAt))) {
       throw new PaygridError(
         ErrorCode.IDEMPOTENCY_KEY_REUSED,
         call.keyField,
@@ -54,14 +66,15 @@ export async function once<R extends Record<string, unknown>>(
     }
     return { result: existing.result as R, replayed: true };
   }
+  const request = normalize(now);
   try {
     await tx.em.insert(IdempotencyRecord, {
       scope: call.scope,
       key: call.key,
       operation: call.operation,
-      fingerprint,
+      fingerprint: fingerprintOf(request),
       result: {},
-      createdAt: new Date(),
+      createdAt: now,
     });
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) {
@@ -69,7 +82,7 @@ export async function once<R extends Record<string, unknown>>(
     }
     throw error;
   }
-  const result = await work();
+  const result = await work(request);
   await tx.em.nativeUpdate(IdempotencyRecord, { scope: call.scope, key: call.key }, { result });
   return { result, replayed: false };
 }
