@@ -68,6 +68,7 @@ describe('outbound requests where loopback is not allowed (as deployed)', () => 
     return server.ok(tokens.access, `mutation($input: CreateOrderInput!) { createOrder(input: $input) { order { id } userErrors { code field message } } }`, {
       input: {
         externalId: `shop-${Math.random().toString(36).slice(2)}`,
+        requestId: `order-${Math.random().toString(36).slice(2)}`,
         items: [{ name: 'Coffee beans', amount: { value: '10.00', currencyCode: 'EUR' }, count: 1 }],
         callbackUrl,
         // Browser redirects, never fetched by Paygrid: not the guard's business.
