@@ -46,3 +46,26 @@ export async function paginate<T extends { id: string }>(
     endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].id) : null,
   };
 }
+
+/**
+ * `paginate` for several lists at once (one page each, e.g. the payments of each account of a page
+ * of accounts): `fetch` returns up to `limit` rows per key in one go.
+ */
+export async function paginateEach<T extends { id: string }>(
+  request: PageRequest,
+  keys: readonly string[],
+  fetch: (beforeId: string | null, limit: number) => Promise<Map<string, T[]>>,
+): Promise<Map<string, Page<T>>> {
+  let all = new Map<string, T[]>();
+  await paginate(request, async (beforeId, limit) => {
+    all = await fetch(beforeId, limit);
+    return [];
+  });
+  const size = request.first ?? DEFAULT_PAGE_SIZE;
+  return new Map(
+    keys.map((key) => {
+      const nodes = (all.get(key) ?? []).slice(0, size);
+      return [key, { nodes, hasNextPage: (all.get(key)?.length ?? 0) > size, endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].id) : null }];
+    }),
+  );
+}

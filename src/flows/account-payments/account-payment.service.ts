@@ -1,3 +1,4 @@
+import { accessFilter, type TokenPrincipal } from '../../access';
 import { Account, AccountKind } from '../../accounts/account.entity';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
@@ -77,7 +78,8 @@ export class AccountPaymentService {
   ) {}
 
   /** Creates a pending payment, idempotent on the client's `requestId`: a repeat returns the same payment. */
-  async create(clientId: string, input: CreateAccountPaymentInput): Promise<StepOutcome> {
+  async create(principal: TokenPrincipal, input: CreateAccountPaymentInput): Promise<StepOutcome> {
+    const { clientId } = principal;
     validateIdempotencyKey(input.requestId, 'requestId', MAX_REQUEST_ID, ErrorCode.REQUEST_ID_INVALID);
     const asset = currencyAsset(input.currency, 'currency');
     const reference = cleanReference(input.reference);
@@ -92,7 +94,8 @@ export class AccountPaymentService {
           request: { accountId: input.accountId, sellerId: input.sellerId, currency: asset.assetCode, reference },
         },
         async () => {
-          const buyer = await tx.em.findOne(Account, { id: input.accountId, clientId, kind: AccountKind.CUSTOMER });
+          const payFrom = accessFilter(principal, 'payFrom', 'account');
+          const buyer = payFrom && (await tx.em.findOne(Account, { $and: [{ id: input.accountId, kind: AccountKind.CUSTOMER }, payFrom] }));
           if (!buyer) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
           const seller = await tx.em.findOne(Account, { id: input.sellerId, kind: AccountKind.CUSTOMER });
           if (!seller) throw new PaygridError(ErrorCode.NOT_FOUND, 'sellerId');
