@@ -454,10 +454,12 @@ describe('access matrix: every face of every object kind answers as the policy s
     objects.push({ name: 'the ledger', id: '', object: { kind: 'ledger' } });
 
     const narrow = await server.token(a.id, a.secret, 'accounts:read');
+    const adminOnly = await server.token(a.id, a.secret, 'payments:admin');
     const scopesOf = (list: readonly string[]) => new Set(list);
     whos.push(
       { name: 'merchant A (client credentials)', token: a.token, principal: { kind: 'merchant', clientId: a.id, scopes: scopesOf(CLIENT_SCOPES) } },
       { name: 'merchant A, accounts:read only', token: narrow, principal: { kind: 'merchant', clientId: a.id, scopes: scopesOf([Scope.ACCOUNTS_READ]) } },
+      { name: 'merchant A, payments:admin only', token: adminOnly, principal: { kind: 'merchant', clientId: a.id, scopes: scopesOf([Scope.PAYMENTS_ADMIN]) } },
       { name: 'operator', token: operator.token, principal: { kind: 'operator', clientId: operator.id, scopes: scopesOf(OPERATOR_SCOPES) } },
       { name: 'A acting for payer U1', token: u1Tokens.access, principal: { kind: 'payer', clientId: a.id, userId: u1.id, scopes: scopesOf(PAYER_SCOPE.split(' ')) } },
       {

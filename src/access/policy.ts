@@ -145,10 +145,13 @@ export type Rule = readonly (readonly Condition[])[];
 
 type Table = { readonly [K in ObjectKind]: { readonly [action: string]: { readonly [P in PrincipalKind]?: Rule } } };
 
+/** Reads any payment; without it, payments:admin reads only the client's bank initiations (Powens). */
+export const holdsPaymentsRead = holdsScope(Scope.PAYMENTS_READ);
+
 /** The owner of a paying or receiving account reads the payment; a payer's token, the client's payments touching the payer. */
 const READ_PAYMENT = {
-  merchant: [[createdByClient], [touchesClientsAccount]],
-  operator: [[createdByClient], [touchesClientsAccount]],
+  merchant: [[createdByClient, holdsPaymentsRead], [createdByClient, isInitiation], [touchesClientsAccount, holdsPaymentsRead]],
+  operator: [[createdByClient, holdsPaymentsRead], [createdByClient, isInitiation], [touchesClientsAccount, holdsPaymentsRead]],
   payer: [[createdByClient, touchesPayersAccount]],
   payment: [[boundPayment]],
 } as const satisfies { [P in PrincipalKind]?: Rule };

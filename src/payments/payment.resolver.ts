@@ -6,8 +6,6 @@ import type { PublishedEvent } from '../events/event-recorder';
 import { connectionOf } from '../graphql/common.types';
 import { notFound, principal, requirePrincipal, type Context } from '../graphql/context';
 import { authorizedStream } from '../graphql/subscriptions';
-import { Scope } from '../oauth/scopes';
-import { PaymentFlow } from './payment.entity';
 import {
   PaymentConnection,
   PaymentEvent,
@@ -69,9 +67,8 @@ export class PaymentResolver {
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const caller = requirePrincipal(ctx, 'Subscription.paymentUpdated');
-      // payments:admin and a payment-scoped token watch bank payment initiations only; the policy limits the latter to its own.
+      // The policy lets payments:admin watch bank initiations only, and a payment-scoped token its own payment.
       const payment = await ctx.services.payments.get(caller, args.paymentId);
-      if (payment && !caller.scopes.has(Scope.PAYMENTS_READ) && payment.flow !== PaymentFlow.INITIATION) throw notFound('payment');
       if (!payment) throw notFound('payment');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('PAYMENT_EVENT', payment.id));
     },
