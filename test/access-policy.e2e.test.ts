@@ -136,8 +136,20 @@ describe('the access policy decides the same on every face', () => {
       assert.deepEqual(refused.userErrors.map((e: any) => e.code), ['NOT_FOUND'], mutation);
     }
     // The payer side still lists it (its own page of payments is about both sides now).
-    const mine = await server.ok(vendor.token, `query($acct: ID!) { account(id: $acct) { payments(first: 10) { nodes { id } } } }`, { acct: vendorTill });
+    const mine = await server.ok(vendor.token, `query($acct: ID!) { account(id: $acct) { payments(first: 100) { nodes { id } } } }`, { acct: vendorTill });
     assert.ok(mine.account.payments.nodes.some((n: any) => n.id === paymentId));
+    // Paging through both sides gives the same payments, newest first, each once.
+    const pageQuery = `query($acct: ID!, $after: String) { account(id: $acct) { payments(first: 2, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }`;
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (let i = 0; i < 20; i++) {
+      const page: any = (await server.ok(vendor.token, pageQuery, { acct: vendorTill, after })).account.payments;
+      paged.push(...page.nodes.map((n: any) => n.id));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    assert.ok(paged.length > 2);
+    assert.deepEqual(paged, mine.account.payments.nodes.map((n: any) => n.id));
     // A payer's token reads the client's payments from the payer's account, and none of others.
     const annPayments = await server.ok(ann, `query($acct: ID!) { account(id: $acct) { payments(first: 100) { nodes { id } } } }`, { acct: annAccount });
     assert.ok(annPayments.account.payments.nodes.length > 0);
