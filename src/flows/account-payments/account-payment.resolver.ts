@@ -70,13 +70,13 @@ export class AccountPaymentResolver {
   @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Adds a pending transaction to a payment that is not authorized yet.' })
   async addPaymentTransaction(@Arg('input', { description: 'The payment, the amount and an idempotency key.' }) input: AddPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(principal(ctx), input));
   }
 
   @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Cancels a pending transaction; its reserved funds, if any, are released.' })
   async cancelPaymentTransaction(@Arg('input', { description: 'The payment and the transaction to cancel.' }) input: CancelPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(principal(ctx), input));
   }
 
   @Authorized()
@@ -84,19 +84,19 @@ export class AccountPaymentResolver {
     description: 'Reserves the payment’s total on the buyer’s account. When it cannot be covered the payment is declined (final) with INSUFFICIENT_FUNDS.',
   })
   async authorizePayment(@Arg('input', { description: 'The payment to authorize.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.authorize(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.authorize(principal(ctx), input));
   }
 
   @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Posts the reserved funds to the seller: the payment completes.' })
   async executePayment(@Arg('input', { description: 'The payment to execute.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.execute(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.execute(principal(ctx), input));
   }
 
   @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Cancels a payment that is pending or authorized; reservations are released.' })
   async cancelPayment(@Arg('input', { description: 'The payment to cancel.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.cancel(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.cancel(principal(ctx), input));
   }
 
   /** Reads the payment (and transaction) as they are now and maps a recorded decline to userErrors. */

@@ -132,10 +132,10 @@ export class AccountPaymentService {
   }
 
   /** Adds a pending transaction; only while the payment is pending (not yet authorized). */
-  async addTransaction(clientId: string, input: AddTransactionInput): Promise<StepOutcome> {
+  async addTransaction(actor: TokenPrincipal, input: AddTransactionInput): Promise<StepOutcome> {
     validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     const reference = cleanReference(input.reference);
-    return this.step(clientId, 'addPaymentTransaction', input, { amount: input.amount, reference }, async (tx, payment) => {
+    return this.step(actor, 'addPaymentTransaction', input, { amount: input.amount, reference }, async (tx, payment) => {
       if (payment.flowState !== AccountPaymentStatus.PENDING) {
         throw new PaygridError(
           ErrorCode.ILLEGAL_TRANSITION,
@@ -148,7 +148,7 @@ export class AccountPaymentService {
       const transaction = tx.em.create(PaymentTransaction, {
         id: newId('txn'),
         paymentId: payment.id,
-        clientId,
+        clientId: actor.clientId,
         amount,
         state: TransactionState.PENDING,
         reference,
@@ -163,8 +163,8 @@ export class AccountPaymentService {
   }
 
   /** Cancels one pending transaction; an authorized one has its reservation voided. */
-  async cancelTransaction(clientId: string, input: CancelTransactionInput): Promise<StepOutcome> {
-    return this.step(clientId, 'cancelPaymentTransaction', input, { transactionId: input.transactionId }, async (tx, payment) => {
+  async cancelTransaction(actor: TokenPrincipal, input: CancelTransactionInput): Promise<StepOutcome> {
+    return this.step(actor, 'cancelPaymentTransaction', input, { transactionId: input.transactionId }, async (tx, payment) => {
       const transaction = await tx.em.findOne(PaymentTransaction, { id: input.transactionId, paymentId: payment.id });
       if (!transaction) throw new PaygridError(ErrorCode.NOT_FOUND, 'transactionId');
       transactionMachine.assertMove(transaction.state, TransactionState.REVERTED, 'transactionId');
@@ -180,8 +180,8 @@ export class AccountPaymentService {
    * Reserves the total of the pending transactions on the buyer's account. When the account cannot
    * cover it, the payment is declined (a final state, recorded) and the outcome says why.
    */
-  async authorize(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'authorizePayment', input, {}, async (tx, payment) => {
+  async authorize(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'authorizePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.AUTHORIZED, 'paymentId');
       const transactions = await this.pendingTransactions(tx, payment);
       try {
@@ -207,8 +207,8 @@ export class AccountPaymentService {
   }
 
   /** Posts every reserved transaction to the seller: the payment completes. */
-  async execute(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'executePayment', input, {}, async (tx, payment) => {
+  async execute(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'executePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.COMPLETED, 'paymentId');
       const transactions = await this.pendingTransactions(tx, payment);
       await this.ledger.post(tx, transactions.map((t) => t.transferId!));
@@ -220,8 +220,8 @@ export class AccountPaymentService {
   }
 
   /** Cancels a payment that is not final yet: reservations are voided, open transactions reverted. */
-  async cancel(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'cancelPayment', input, {}, async (tx, payment) => {
+  async cancel(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'cancelPayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.CANCELLED, 'paymentId');
       const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING });
       const reserved = transactions.filter((t) => t.transferId).map((t) => t.transferId!);
@@ -234,12 +234,12 @@ export class AccountPaymentService {
   }
 
   /**
-   * Runs one step on a payment the client owns, in one transaction, idempotent when a key is given.
+   * Runs one step on a payment the policy lets the actor act on (the client that created it), in one transaction, idempotent when a key is given.
    * Concurrent steps on one payment queue on its row lock and each sees the state the previous left;
    * the optimistic version check stays as the backstop.
    */
   private async step(
-    clientId: string,
+    actor: TokenPrincipal,
     operation: string,
     input: PaymentStepInput,
     request: Record<string, unknown>,
@@ -248,11 +248,9 @@ export class AccountPaymentService {
     if (input.idempotencyKey != null) validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     return this.db.transaction(async (tx) => {
       const run = async (): Promise<StoredOutcome> => {
-        const payment = await tx.em.findOne(
-          Payment,
-          { id: input.paymentId, clientId, flow: PaymentFlow.ACCOUNT_PAYMENT },
-          { lockMode: tx.forUpdate },
-        );
+        const allowed = accessFilter(actor, 'act', 'payment');
+        const payment =
+          allowed && (await tx.em.findOne(Payment, { $and: [{ id: input.paymentId, flow: PaymentFlow.ACCOUNT_PAYMENT }, allowed] }, { lockMode: tx.forUpdate }));
         if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
         return toStored(await work(tx, payment));
       };
@@ -260,7 +258,7 @@ export class AccountPaymentService {
       const { result } = await once(
         tx,
         {
-          scope: `${clientId}:idempotency`,
+          scope: `${actor.clientId}:idempotency`,
           key: input.idempotencyKey,
           keyField: 'idempotencyKey',
           operation,
