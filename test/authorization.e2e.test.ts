@@ -208,7 +208,7 @@ describe('authorization: one client never sees or touches another client’s obj
   });
 
   describe('a payment between two clients', () => {
-    it('shows B its own payer account but only the id of A’s beneficiary account', async () => {
+    it('shows B its own payer account but only the id of A’s beneficiary account; A, owning the receiving account, reads it but may not act', async () => {
       const created = await createPayment(server, b, { accountId: bBuyer, sellerId: aSeller, requestId: 'cross-client' });
       assert.deepEqual(created.userErrors, []);
       const paymentId = created.payment.id;
@@ -224,9 +224,13 @@ describe('authorization: one client never sees or touches another client’s obj
       assert.equal(asB.payment.beneficiaryAccountId, aSeller);
       assert.equal(asB.payment.beneficiaryAccount, null);
 
-      // A owns the beneficiary account but not the payment: it cannot read the payment.
-      const asA = await server.gql(a.token, query, { id: paymentId });
-      assert.deepEqual(asA.data, { payment: null });
+      // A owns the receiving account: it reads the payment (and only its own side), but may not act on it.
+      const asA = await server.ok(a.token, query, { id: paymentId });
+      assert.equal(asA.payment.payerAccount, null);
+      assert.equal(asA.payment.beneficiaryAccount.id, aSeller);
+      const stepOfA = await step(server, a, 'cancelPayment', { paymentId });
+      assert.deepEqual(stepOfA.userErrors.map((e: any) => [e.code, e.field]), [['NOT_FOUND', ['paymentId']]]);
+      assert.equal((await server.ok(b.token, `query($id: ID!) { payment(id: $id) { state } }`, { id: paymentId })).payment.state, 'PENDING');
 
       // Within one client both sides are visible.
       const own = await server.ok(a.token, query, { id: aPending });

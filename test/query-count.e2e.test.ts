@@ -102,6 +102,35 @@ describe('reads that do not multiply', () => {
     assert.ok(small.sql.length <= MAX_STATEMENTS, `${small.sql.length} statements for one page:\n${listing(small.sql)}`);
   });
 
+  it('costs the same for the payments of 3 accounts and of 30 (Account.payments is batched)', async (t) => {
+    for (let i = 0; i < 28; i++) {
+      const account = await openAccount(server, merchant, 'EUR', `many-${i}`);
+      await createPayment(server, merchant, { accountId: account, sellerId: seller, requestId: `many-${i}` });
+    }
+    while (Date.now() - lastActivity < 300) await sleep(50);
+    const query = `query($first: Int!) { accounts(first: $first) { nodes { id payments(first: 5) { nodes { id payerAccountId beneficiaryAccountId } } } } }`;
+    const measure = async (first: number) => {
+      statements = [];
+      counting = true;
+      try {
+        const data = await server.ok(merchant.token, query, { first });
+        return { sql: statements, nodes: data.accounts.nodes };
+      } finally {
+        counting = false;
+      }
+    };
+    const small = await measure(3);
+    const large = await measure(30);
+    t.diagnostic(`statements: 3 accounts → ${small.sql.length}, 30 accounts → ${large.sql.length}`);
+    assert.equal(large.sql.length, small.sql.length, large.sql.join('\n'));
+    assert.ok(small.sql.length <= MAX_STATEMENTS);
+    assert.equal(large.nodes.length, 30);
+    for (const account of large.nodes) {
+      assert.ok(account.payments.nodes.length >= 1 && account.payments.nodes.length <= 5, account.id);
+      assert.ok(account.payments.nodes.every((p: any) => p.payerAccountId === account.id || p.beneficiaryAccountId === account.id));
+    }
+  });
+
   it('costs the same for 5 and 30 webhook deliveries with their attempts', async (t) => {
     const receiver = await WebhookReceiver.start(() => 500);
     try {

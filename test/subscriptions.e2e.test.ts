@@ -321,7 +321,7 @@ describe('subscriptions over graphql-ws', () => {
       assert.deepEqual(errorCodes(noBalances), ['FORBIDDEN']);
     });
 
-    it("never pushes another client's payment events, even on a shared seller account", async () => {
+    it("pushes to the owner of the receiving account the payments another client created into it, and nothing else of that client", async () => {
       const clientA = await server.client(undefined, 'Client A');
       const clientB = await server.client(undefined, 'Client B');
       const accountA = await openAccount(server, clientA, 'EUR', 'A');
@@ -357,11 +357,22 @@ describe('subscriptions over graphql-ws', () => {
       const control = await createPayment(server, clientB, { accountId: sharedX, sellerId: otherY, requestId: 'b-control' });
       paymentsOfB.add(control.payment.id);
 
+      // A's payment from A's own account to A's own account touches nothing of B.
+      const aInternal = await openAccount(server, clientA, 'EUR', 'A other');
+      const internal = await createPayment(server, clientA, { accountId: accountA, sellerId: aInternal, requestId: 'a-internal' });
+
       await aOnOwn.c.waitFor(() => aOnOwn.events().some((e) => e.paymentId === payment.id && e.sequence === 4));
+      await aOnOwn.c.waitFor(() => aOnOwn.events().some((e) => e.paymentId === internal.payment.id));
       await bOnX.c.waitFor(() => bOnX.events().some((e) => e.paymentId === control.payment.id));
+      await bOnX.c.waitFor(() => bOnX.events().some((e) => e.paymentId === payment.id && e.sequence === 4));
       await sleep(QUIET_MS);
       assert.deepEqual(aOnOwn.events().filter((e) => e.paymentId === payment.id).map((e) => e.sequence), [1, 2, 3, 4]);
-      assert.deepEqual(bOnX.events().filter((e) => !paymentsOfB.has(e.paymentId)), [], "B received none of A's payment events");
+      assert.deepEqual(bOnX.events().filter((e) => e.paymentId === payment.id).map((e) => e.sequence), [1, 2, 3, 4], "B receives A's payment into B's account");
+      assert.deepEqual(bOnX.events().filter((e) => e.paymentId === internal.payment.id), [], "B receives nothing of A's payments between A's own accounts");
+      // Reads agree with the stream: B reads the payment and sees it in its account's payments.
+      const read = await server.ok(clientB.token, `query($id: ID!, $acct: ID!) { payment(id: $id) { id } account(id: $acct) { payments(first: 100) { nodes { id } } } }`, { id: payment.id, acct: sharedX });
+      assert.equal(read.payment?.id, payment.id);
+      assert.ok(read.account.payments.nodes.some((n: any) => n.id === payment.id));
       assert.ok(bOnX.events().some((e) => e.paymentId === control.payment.id), "B's own control event did arrive");
       assert.deepEqual(aOnX.events(), []);
       bOnX.stop();

@@ -42,7 +42,7 @@ async function delivery(server: TestServer, client: TestClient, id: string) {
 async function settle(server: TestServer, clock: ManualClock, client: TestClient, id: string, maxRounds = 40) {
   for (let round = 0; round < maxRounds; round++) {
     await server.app.services.scheduler.runDue();
-    const row = (await server.app.services.webhooks.get(client.id, id))!;
+    const row = (await server.app.services.webhooks.get({ kind: 'merchant', clientId: client.id, scopes: new Set() }, id))!;
     if (row.state !== 'pending') return delivery(server, client, id);
     if (row.nextAttemptAt! > clock.now()) clock.set(row.nextAttemptAt!);
   }
@@ -172,7 +172,7 @@ describe('webhook deliveries', () => {
       );
       await scheduler.runDue();
       assert.equal(receiver.requests.length, 0);
-      assert.equal(await webhooks.get(merchant.id, id), null);
+      assert.equal(await webhooks.get({ kind: 'merchant', clientId: merchant.id, scopes: new Set() }, id), null);
     } finally {
       await receiver.close();
     }

@@ -1,10 +1,10 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { PublishedEvent } from '../events/event-recorder';
-import { notFound, requireCaller, type Context } from '../graphql/context';
+import { notAllowed, notFound, principal, requirePrincipal, type Context } from '../graphql/context';
+import { can } from '../access';
 import { authorizedStream } from '../graphql/subscriptions';
 import { connectionOf } from '../graphql/common.types';
 import { mutate } from '../graphql/mutation';
-import { Scope } from '../oauth/scopes';
 import {
   AccountBalanceEvent,
   AccountConnection,
@@ -27,30 +27,31 @@ export class PageArgs {
 
 @Resolver(() => AccountView)
 export class AccountResolver {
-  @Authorized(Scope.ACCOUNTS_READ)
+  @Authorized()
   @Query(() => AccountView, { nullable: true, description: 'One of your accounts; null if it does not exist or is not yours.' })
   async account(@Arg('id', () => ID, { description: 'Account id, `acct_…`.' }) id: string, @Ctx() ctx: Context): Promise<AccountView | null> {
-    const account = await ctx.services.accounts.get(ctx.caller!, id);
+    const account = await ctx.services.accounts.get(principal(ctx), id);
     return account && accountView(account);
   }
 
-  @Authorized(Scope.ACCOUNTS_READ)
+  @Authorized()
   @Query(() => AccountConnection, { description: 'Your accounts, newest first.' })
   async accounts(@Args() page: PageArgs, @Ctx() ctx: Context): Promise<AccountConnection> {
-    return connectionOf(await ctx.services.accounts.list(ctx.caller!, page), accountView);
+    return connectionOf(await ctx.services.accounts.list(principal(ctx), page), accountView);
   }
 
-  @Authorized(Scope.ACCOUNTS_WRITE)
+  @Authorized()
   @Mutation(() => AccountPayload, { description: 'Opens an account in one asset, with zero balances.' })
   async createAccount(@Arg('input', { description: 'The asset, and optionally the scale and a name.' }) input: CreateAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
     return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.create(ctx.caller!, input)) }), { account: null });
   }
 
-  @Authorized(Scope.LEDGER_FUND)
+  @Authorized()
   @Mutation(() => AccountPayload, {
     description: 'Operator: records a deposit from outside, moving money from the asset’s settlement account to the account.',
   })
   async fundAccount(@Arg('input', { description: 'The account, the amount and an idempotency key.' }) input: FundAccountInput, @Ctx() ctx: Context): Promise<AccountPayload> {
+    if (!can(principal(ctx), 'fund', { kind: 'account', account: { id: input.accountId, clientId: null, userId: null } })) throw notAllowed('Only the operator records deposits.');
     return mutate<AccountPayload>(async () => ({ account: accountView(await ctx.services.accounts.fund(ctx.caller!.clientId, input)) }), { account: null });
   }
 
@@ -58,7 +59,7 @@ export class AccountResolver {
     description: 'Balance changes of one of your accounts, as they commit.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const caller = requireCaller(ctx, [Scope.ACCOUNTS_READ]);
+      const caller = requirePrincipal(ctx, 'Subscription.accountBalanceUpdated');
       const account = await ctx.services.accounts.get(caller, args.accountId);
       if (!account) throw notFound('account');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_BALANCE', account.id));

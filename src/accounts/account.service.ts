@@ -1,3 +1,4 @@
+import { accessFilter, type Principal } from '../access';
 import { currencyAsset, normalizeAmount, parseAmount } from '../money/money';
 import type { Database } from '../persistence/database';
 import type { LedgerService } from '../ledger/ledger.service';
@@ -22,21 +23,10 @@ export interface FundAccountInput {
   reference?: string | null;
 }
 
-/**
- * Who an account belongs to, as the caller's token says: the payer when the client acts for one
- * (authorization code grant), else the client itself. A merchant never sees a payer's accounts.
- */
+/** Who a new account belongs to: the payer when the client acts for one, else the client itself. */
 export interface Owner {
   clientId: string;
   userId: string | null;
-}
-
-export function ownerFilter(owner: Owner): { userId: string } | { clientId: string; userId: null } {
-  return owner.userId ? { userId: owner.userId } : { clientId: owner.clientId, userId: null };
-}
-
-export function owns(owner: Owner, account: Pick<Account, 'clientId' | 'userId'>): boolean {
-  return owner.userId ? account.userId === owner.userId : account.userId === null && account.clientId === owner.clientId;
 }
 
 
@@ -65,15 +55,17 @@ export class AccountService {
     );
   }
 
-  /** An account of the owner, or null: another owner's account looks the same as none. */
-  async get(owner: Owner, id: string): Promise<Account | null> {
-    return this.db.reader().findOne(Account, { id, ...ownerFilter(owner) });
+  /** An account the principal may read, or null: another owner's account looks the same as none. */
+  async get(principal: Principal, id: string): Promise<Account | null> {
+    const allowed = accessFilter(principal, 'read', 'account');
+    return allowed ? this.db.reader().findOne(Account, { $and: [{ id }, allowed] }) : null;
   }
 
-  async list(owner: Owner, page: PageRequest): Promise<Page<Account>> {
+  async list(principal: Principal, page: PageRequest): Promise<Page<Account>> {
     const em = this.db.reader();
-    return paginate(page, (beforeId, limit) =>
-      em.find(Account, { ...ownerFilter(owner), ...(beforeId ? { id: { $lt: beforeId } } : {}) }, { orderBy: { id: 'desc' }, limit }),
+    const allowed = accessFilter(principal, 'read', 'account');
+    return paginate(page, async (beforeId, limit) =>
+      allowed ? em.find(Account, { $and: [allowed, beforeId ? { id: { $lt: beforeId } } : {}] }, { orderBy: { id: 'desc' }, limit }) : [],
     );
   }
 

@@ -11,9 +11,12 @@ import type { InitiationService } from '../flows/initiation/initiation.service';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { AuthorizationService } from '../oauth/authorization.service';
 import type { TokenService, Caller } from '../oauth/token.service';
+import { OPERATION_SCOPES, principalOf, type TokenPrincipal } from '../access';
+import { Scope } from '../oauth/scopes';
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
 import type { Scheduler } from '../jobs/scheduler';
+import type { Page, PageRequest } from '../shared/pagination';
 import type { Payment } from '../payments/payment.entity';
 import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
@@ -60,10 +63,31 @@ export function createLoaders(services: Services) {
     ),
     events: new DataLoader<string, DomainEvent[]>(async (ids) => groupBy(await services.payments.events(ids), 'aggregateId', ids)),
     webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
+    /** Each account's page of payments, as the principal may read them: one batch per page size and cursor. */
+    accountPayments: new DataLoader<AccountPaymentsKey, Page<Payment>, string>(
+      async (keys) => {
+        const pages = new Map<string, Page<Payment>>();
+        for (const group of new Set(keys.map(pageOf))) {
+          const inGroup = keys.filter((k) => pageOf(k) === group);
+          const { first, after } = inGroup[0];
+          const found = await services.payments.pagesOfAccounts(inGroup[0].principal, [...new Set(inGroup.map((k) => k.accountId))], { first, after });
+          for (const k of inGroup) pages.set(`${k.accountId}|${group}`, found.get(k.accountId)!);
+        }
+        return keys.map((k) => pages.get(`${k.accountId}|${pageOf(k)}`)!);
+      },
+      { cacheKeyFn: (k) => `${k.accountId}|${pageOf(k)}` },
+    ),
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** One request has one principal, so it is not part of the cache key. */
+interface AccountPaymentsKey extends PageRequest {
+  principal: TokenPrincipal;
+  accountId: string;
+}
+const pageOf = (k: PageRequest) => `${k.first ?? ''}|${k.after ?? ''}`;
 
 export interface Context {
   caller: Caller | null;
@@ -86,17 +110,32 @@ export function payerRequired(): GraphQLError {
   });
 }
 
-/** `@Authorized(scope…)`: the caller must hold one of the scopes. */
-export const authChecker: AuthChecker<Context> = ({ context }, scopes) => requireCaller(context, scopes) !== null;
+/**
+ * `@Authorized()`: the caller must hold one of the scopes the operation needs, as the access
+ * module's OPERATION_SCOPES lists them (decorator scopes only for an operation missing there).
+ */
+export const authChecker: AuthChecker<Context> = ({ context, info }, scopes) => {
+  const operation = `${info.parentType.name}.${info.fieldName}`;
+  requirePrincipal(context, operation in OPERATION_SCOPES ? OPERATION_SCOPES[operation] : scopes);
+  return true;
+};
 
-/** The authenticated caller holding one of `scopes`, or a top-level GraphQL error. */
-export function requireCaller(context: Context, scopes: readonly string[]): Caller {
+/** The authenticated caller as the access policy sees it, holding a scope `operation` needs; or a top-level GraphQL error. */
+export function requirePrincipal(context: Context, operation: string | readonly string[]): TokenPrincipal {
   const caller = context.caller;
   if (!caller) throw unauthenticated();
+  const principal = principalOf(caller);
+  const scopes = typeof operation === 'string' ? OPERATION_SCOPES[operation] : operation;
+  if (!scopes) throw new Error(`operation ${String(operation)} is missing from OPERATION_SCOPES`);
   if (scopes.length && !scopes.some((s) => caller.scopes.has(s))) throw forbidden(scopes);
-  // A payment-scoped token reaches only what names payments:validate, which checks the payment.
-  if (caller.paymentId && !scopes.includes('payments:validate')) throw boundToPayment(caller.paymentId);
-  return caller;
+  // A payment-scoped token reaches only what names payments:validate; the policy then checks the payment.
+  if (principal.kind === 'payment' && !scopes.includes(Scope.PAYMENTS_VALIDATE)) throw boundToPayment(principal.paymentId);
+  return principal;
+}
+
+/** The principal of a request that passed `@Authorized()`. */
+export function principal(context: Context): TokenPrincipal {
+  return principalOf(context.caller!);
 }
 
 /** A payment-scoped token used outside its payment. */
@@ -106,9 +145,9 @@ export function boundToPayment(paymentId: string): GraphQLError {
   });
 }
 
-/** A payment-scoped caller may touch only its own payment; any other caller passes. */
-export function requirePaymentAccess(caller: Caller, paymentId: string): void {
-  if (caller.paymentId && caller.paymentId !== paymentId) throw boundToPayment(caller.paymentId);
+/** The policy refused an operation that has no object to hide (the ledger, a payer-only mutation). */
+export function notAllowed(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
 }
 
 /** For subscriptions, which have no payload to carry a userError: the object is missing or not the caller's. */

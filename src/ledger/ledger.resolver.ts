@@ -1,7 +1,7 @@
 import { Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import type { Context } from '../graphql/context';
+import { can } from '../access';
+import { notAllowed, principal, type Context } from '../graphql/context';
 import { MinorUnitsScalar } from '../graphql/scalars';
-import { Scope } from '../oauth/scopes';
 
 @ObjectType({ description: 'The books of one asset: balances must sum to zero and match their entries.' })
 export class LedgerAssetReport {
@@ -20,9 +20,10 @@ export class LedgerAssetReport {
 
 @Resolver()
 export class LedgerResolver {
-  @Authorized(Scope.LEDGER_READ)
+  @Authorized()
   @Query(() => [LedgerAssetReport], { description: 'Operator: checks the books of every asset.' })
   async ledgerReport(@Ctx() ctx: Context): Promise<LedgerAssetReport[]> {
+    if (!can(principal(ctx), 'read', { kind: 'ledger' })) throw notAllowed('Only the operator reads the books.');
     return ctx.services.db.transaction((tx) => ctx.services.ledger.report(tx));
   }
 }

@@ -1,5 +1,6 @@
 import { Ctx, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
-import { requireCaller, type Context } from '../graphql/context';
+import { can } from '../access';
+import { notAllowed, requirePrincipal, type Context } from '../graphql/context';
 
 @ObjectType('Client', { description: 'A merchant application or the platform operator.' })
 export class ClientView {
@@ -21,7 +22,7 @@ export class ClientView {
   @Field(() => String, {
     nullable: true,
     description:
-      'Key that signs your webhooks and callbacks (Standard Webhooks `whsec_…`; also the HMAC key of `iumicash-signature` and `BI-Signature`). Shown only to your own client-credentials token.',
+      'Key that signs your webhooks and callbacks (Standard Webhooks `whsec_…`; also the HMAC key of `iumicash-signature` and `BI-Signature`). Shown only to your own client-credentials token holding a scope that creates what sends them (payments:write, payments:admin or orders:write); null for any other token.',
   })
   webhookSecret!: string | null;
 }
@@ -30,7 +31,9 @@ export class ClientView {
 export class ClientResolver {
   @Query(() => ClientView, { description: 'The client your token belongs to.' })
   async viewer(@Ctx() ctx: Context): Promise<ClientView> {
-    const caller = requireCaller(ctx, []);
+    const caller = requirePrincipal(ctx, 'Query.viewer');
+    const self = { kind: 'client', client: { id: caller.clientId } } as const;
+    if (!can(caller, 'read', self)) throw notAllowed('This token does not belong to a client.');
     const client = (await ctx.services.tokens.findClient(caller.clientId))!;
     return {
       id: client.id,
@@ -38,7 +41,7 @@ export class ClientResolver {
       verified: client.verified,
       scopes: client.scopes,
       redirectUris: client.redirectUris,
-      webhookSecret: caller.userId ? null : client.webhookSecret,
+      webhookSecret: can(caller, 'readSecret', self) ? client.webhookSecret : null,
     };
   }
 }

@@ -1,13 +1,11 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { owns } from '../accounts/account.service';
+import { can, accountObject } from '../access';
 import { AccountView, accountView } from '../accounts/account.types';
 import { PageArgs } from '../accounts/account.resolver';
 import type { PublishedEvent } from '../events/event-recorder';
 import { connectionOf } from '../graphql/common.types';
-import { notFound, requireCaller, type Context } from '../graphql/context';
+import { notFound, principal, requirePrincipal, type Context } from '../graphql/context';
 import { authorizedStream } from '../graphql/subscriptions';
-import { Scope } from '../oauth/scopes';
-import { PaymentFlow } from './payment.entity';
 import {
   PaymentConnection,
   PaymentEvent,
@@ -20,29 +18,29 @@ import {
 
 @Resolver(() => PaymentView)
 export class PaymentResolver {
-  @Authorized(Scope.PAYMENTS_READ)
+  @Authorized()
   @Query(() => PaymentView, { nullable: true, description: 'One of your payments; null if it does not exist or is not yours.' })
   async payment(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.get(ctx.caller!, id);
+    const payment = await ctx.services.payments.get(principal(ctx), id);
     return payment && paymentView(payment);
   }
 
-  @Authorized(Scope.PAYMENTS_READ)
+  @Authorized()
   @Query(() => TransactionView, { nullable: true, description: 'One of your transactions; null if it does not exist or is not yours.' })
   async transaction(@Arg('id', () => ID, { description: 'Transaction id, `txn_…`.' }) id: string, @Ctx() ctx: Context): Promise<TransactionView | null> {
-    const transaction = await ctx.services.payments.getTransaction(ctx.caller!, id);
+    const transaction = await ctx.services.payments.getTransaction(principal(ctx), id);
     if (!transaction) return null;
     const payment = await ctx.loaders.payment.load(transaction.paymentId);
     return transactionView(transaction, payment!);
   }
 
-  @Authorized(Scope.ACCOUNTS_READ)
+  @Authorized()
   @FieldResolver(() => AccountView, { nullable: true, description: 'The paying account, when it is yours.' })
   async payerAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
     return this.ownAccount(payment.payerAccountId, ctx);
   }
 
-  @Authorized(Scope.ACCOUNTS_READ)
+  @Authorized()
   @FieldResolver(() => AccountView, { nullable: true, description: 'The receiving account, when it is yours (otherwise only its id is shown).' })
   async beneficiaryAccount(@Root() payment: PaymentView, @Ctx() ctx: Context): Promise<AccountView | null> {
     return this.ownAccount(payment.beneficiaryAccountId, ctx);
@@ -68,11 +66,9 @@ export class PaymentResolver {
     description: 'Every change of one of your payments, as it commits.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ, Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE]);
-      // payments:admin and a payment-scoped token watch bank payment initiations only; the latter its own.
-      if (caller.paymentId && caller.paymentId !== args.paymentId) throw notFound('payment');
+      const caller = requirePrincipal(ctx, 'Subscription.paymentUpdated');
+      // The policy lets payments:admin watch bank initiations only, and a payment-scoped token its own payment.
       const payment = await ctx.services.payments.get(caller, args.paymentId);
-      if (payment && !caller.scopes.has(Scope.PAYMENTS_READ) && payment.flow !== PaymentFlow.INITIATION) throw notFound('payment');
       if (!payment) throw notFound('payment');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('PAYMENT_EVENT', payment.id));
     },
@@ -85,7 +81,7 @@ export class PaymentResolver {
     description: 'Every change of your payments that one of your accounts pays or receives.',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const caller = requireCaller(ctx, [Scope.PAYMENTS_READ]);
+      const caller = requirePrincipal(ctx, 'Subscription.accountPaymentUpdated');
       const account = await ctx.services.accounts.get(caller, args.accountId);
       if (!account) throw notFound('account');
       return authorizedStream(ctx, caller, ctx.services.events.subscribe('ACCOUNT_PAYMENT_EVENT', account.id));
@@ -98,16 +94,16 @@ export class PaymentResolver {
   private async ownAccount(id: string | null, ctx: Context): Promise<AccountView | null> {
     if (!id) return null;
     const account = await ctx.loaders.account.load(id);
-    return account && ctx.caller && owns(ctx.caller, account) ? accountView(account) : null;
+    return account && can(principal(ctx), 'read', accountObject(account)) ? accountView(account) : null;
   }
 }
 
 @Resolver(() => AccountView)
 export class AccountPaymentsFieldResolver {
-  @Authorized(Scope.PAYMENTS_READ)
-  @FieldResolver(() => PaymentConnection, { description: 'Payments made from this account, newest first.' })
+  @Authorized()
+  @FieldResolver(() => PaymentConnection, { description: 'Payments this account pays or receives that you may read, newest first.' })
   async payments(@Root() account: AccountView, @Args() page: PageArgs, @Ctx() ctx: Context): Promise<PaymentConnection> {
-    const result = await ctx.services.payments.listOfAccount(ctx.caller!, account.id, page);
-    return connectionOf(result ?? { nodes: [], hasNextPage: false, endCursor: null }, paymentView);
+    const result = await ctx.loaders.accountPayments.load({ principal: principal(ctx), accountId: account.id, first: page.first, after: page.after });
+    return connectionOf(result, paymentView);
   }
 }

@@ -1,44 +1,79 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/knex';
+import { accessFilter, accountFacts, accountIdsOf, can, paymentFacts, type AccountFacts, type PaymentFacts, type Principal } from '../access';
 import { DomainEvent, EventAggregate } from '../events/event.entity';
 import type { Database } from '../persistence/database';
-import { paginate, type Page, type PageRequest } from '../shared/pagination';
+import { paginateEach, type Page, type PageRequest } from '../shared/pagination';
 import { Account } from '../accounts/account.entity';
-import { ownerFilter, type Owner } from '../accounts/account.service';
 import { Payment } from './payment.entity';
 import { PaymentTransaction } from './transaction.entity';
 
+/** The access policy's facts of payments: their accounts' owners, read in one statement. */
+export async function paymentFactsOf(em: EntityManager, payments: readonly Payment[]): Promise<Map<string, PaymentFacts>> {
+  const ids = accountIdsOf(payments);
+  const accounts = ids.length ? await em.find(Account, { id: { $in: ids } }, { fields: ['id', 'clientId', 'userId'] }) : [];
+  const byId = new Map<string, AccountFacts>(accounts.map((a) => [a.id, accountFacts(a)]));
+  return new Map(payments.map((p) => [p.id, paymentFacts(p, byId)]));
+}
+
 /**
- * Reads of payments, their transactions and their history, always through the owner: a payment of
- * another client is indistinguishable from one that does not exist, and a token acting for a payer
- * sees only the client's payments paid from that payer's accounts.
+ * Reads of payments, their transactions and their history, as the access policy allows: a payment
+ * the principal may not read is indistinguishable from one that does not exist.
  */
 export class PaymentService {
   constructor(private readonly db: Database) {}
 
-  async get(owner: Owner, id: string): Promise<Payment | null> {
+  async get(principal: Principal, id: string): Promise<Payment | null> {
     const em = this.db.reader();
-    const payment = await em.findOne(Payment, { id, clientId: owner.clientId });
-    if (!payment || !owner.userId) return payment;
-    const payer = payment.payerAccountId ? await em.findOne(Account, { id: payment.payerAccountId, userId: owner.userId }, { fields: ['id'] }) : null;
-    return payer ? payment : null;
+    const payment = await em.findOne(Payment, { id });
+    if (!payment) return null;
+    const facts = (await paymentFactsOf(em, [payment])).get(id)!;
+    return can(principal, 'read', { kind: 'payment', payment: facts }) ? payment : null;
   }
 
-  /** The client's payments made from an account of the owner (the payer side), newest first; null when the account is not the owner's. */
-  async listOfAccount(owner: Owner, accountId: string, page: PageRequest): Promise<Page<Payment> | null> {
-    const em = this.db.reader();
-    const account = await em.findOne(Account, { id: accountId, ...ownerFilter(owner) }, { fields: ['id'] });
-    if (!account) return null;
-    return paginate(page, (beforeId, limit) =>
-      em.find(
-        Payment,
-        { payerAccountId: accountId, clientId: owner.clientId, ...(beforeId ? { id: { $lt: beforeId } } : {}) },
-        { orderBy: { id: 'desc' }, limit },
-      ),
-    );
+  /**
+   * Pages of the payments each account pays or receives that the principal may read, newest first,
+   * for several accounts at once in a fixed number of statements (accounts the principal may not
+   * read get an empty page).
+   */
+  async pagesOfAccounts(principal: Principal, accountIds: readonly string[], page: PageRequest): Promise<Map<string, Page<Payment>>> {
+    const em = this.db.reader() as SqlEntityManager;
+    const accounts = await em.find(Account, { id: { $in: [...accountIds] } }, { fields: ['id', 'clientId', 'userId'] });
+    const own = accounts.filter((a) => can(principal, 'read', { kind: 'account', account: accountFacts(a) })).map((a) => a.id);
+    const allowed = accessFilter(principal, 'read', 'payment', { ownAccountIds: own });
+    return paginateEach(page, accountIds, async (beforeId, limit) => {
+      const rows = new Map<string, Payment[]>(accountIds.map((id) => [id, []]));
+      if (!own.length || !allowed) return rows;
+      for (const [side, column] of [
+        ['payerAccountId', 'payer_account_id'],
+        ['beneficiaryAccountId', 'beneficiary_account_id'],
+      ] as const) {
+        const ranked = em
+          .createQueryBuilder(Payment, 'p')
+          .select(['*', raw(`row_number() over (partition by p.${column} order by p.id desc) as page_position`)])
+          .where({ $and: [allowed, { [side]: { $in: own } }, beforeId ? { id: { $lt: beforeId } } : {}] });
+        const knex = em.getKnex();
+        const found = await em.getConnection().execute(knex.select('*').from(ranked.getKnexQuery().as('ranked')).where('page_position', '<=', limit));
+        for (const row of found as Record<string, unknown>[]) {
+          const payment = em.map(Payment, row);
+          rows.get(payment[side]!)?.push(payment);
+        }
+      }
+      // A payment between two of the accounts is on both pages; each page keeps newest first.
+      for (const [id, list] of rows) rows.set(id, list.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit));
+      return rows;
+    });
   }
 
-  async getTransaction(owner: Owner, id: string): Promise<PaymentTransaction | null> {
-    const transaction = await this.db.reader().findOne(PaymentTransaction, { id, clientId: owner.clientId });
-    return transaction && (await this.get(owner, transaction.paymentId)) ? transaction : null;
+  async getTransaction(principal: Principal, id: string): Promise<PaymentTransaction | null> {
+    const em = this.db.reader();
+    const transaction = await em.findOne(PaymentTransaction, { id });
+    if (!transaction) return null;
+    const payment = await em.findOne(Payment, { id: transaction.paymentId });
+    if (!payment) return null;
+    const facts = (await paymentFactsOf(em, [payment])).get(payment.id)!;
+    return can(principal, 'read', { kind: 'transaction', payment: facts }) ? transaction : null;
   }
 
   /** Transactions of several payments at once (one statement), in creation order. */

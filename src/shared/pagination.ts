@@ -33,16 +33,38 @@ export async function paginate<T extends { id: string }>(
   request: PageRequest,
   fetch: (beforeId: string | null, limit: number) => Promise<T[]>,
 ): Promise<Page<T>> {
+  const { size, beforeId } = pageWindow(request);
+  return pageOf(await fetch(beforeId, size + 1), size);
+}
+
+/** The checked page size and the id to start below. */
+function pageWindow(request: PageRequest): { size: number; beforeId: string | null } {
   const size = request.first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw new PaygridError(ErrorCode.INVALID_INPUT, 'first', `first must be between 1 and ${MAX_PAGE_SIZE}.`);
   }
-  const beforeId = request.after ? decodeCursor(request.after) : null;
-  const rows = await fetch(beforeId, size + 1);
+  return { size, beforeId: request.after ? decodeCursor(request.after) : null };
+}
+
+function pageOf<T extends { id: string }>(rows: T[], size: number): Page<T> {
   const nodes = rows.slice(0, size);
   return {
     nodes,
     hasNextPage: rows.length > size,
     endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1].id) : null,
   };
+}
+
+/**
+ * `paginate` for several lists at once (one page each, e.g. the payments of each account of a page
+ * of accounts): `fetch` returns up to `limit` rows per key in one go.
+ */
+export async function paginateEach<T extends { id: string }>(
+  request: PageRequest,
+  keys: readonly string[],
+  fetch: (beforeId: string | null, limit: number) => Promise<Map<string, T[]>>,
+): Promise<Map<string, Page<T>>> {
+  const { size, beforeId } = pageWindow(request);
+  const rows = await fetch(beforeId, size + 1);
+  return new Map(keys.map((key) => [key, pageOf(rows.get(key) ?? [], size)]));
 }

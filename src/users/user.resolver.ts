@@ -1,6 +1,5 @@
 import { Authorized, Ctx, Field, ID, ObjectType, Query, Resolver } from 'type-graphql';
 import type { Context } from '../graphql/context';
-import { Scope } from '../oauth/scopes';
 
 @ObjectType('Payer', { description: 'A person with a Paygrid login who consented to a client acting for them.' })
 export class PayerView {
@@ -16,7 +15,7 @@ export class PayerView {
 
 @Resolver()
 export class UserResolver {
-  @Authorized(Scope.PROFILE)
+  @Authorized()
   @Query(() => PayerView, {
     nullable: true,
     description: 'The payer your token acts for (a token from their consent, with the `profile` scope); null for a token that acts for no payer.',

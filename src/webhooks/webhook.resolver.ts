@@ -1,9 +1,8 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { PageArgs } from '../accounts/account.resolver';
 import { connectionOf } from '../graphql/common.types';
-import type { Context } from '../graphql/context';
+import { principal, type Context } from '../graphql/context';
 import { mutate } from '../graphql/mutation';
-import { Scope } from '../oauth/scopes';
 import { WebhookDeliveryState } from './webhook-delivery.entity';
 import {
   ResendWebhookDeliveryInput,
@@ -17,7 +16,7 @@ import {
 
 @Resolver(() => WebhookDeliveryView)
 export class WebhookResolver {
-  @Authorized(Scope.PAYMENTS_READ)
+  @Authorized()
   @Query(() => WebhookDeliveryConnection, { description: 'Webhook deliveries to your endpoints, newest first.' })
   async webhookDeliveries(
     @Args() page: PageArgs,
@@ -25,13 +24,13 @@ export class WebhookResolver {
     @Arg('paymentId', () => ID, { nullable: true, description: 'Only deliveries about this payment, `pay_…`.' }) paymentId?: string | null,
     @Arg('state', () => WebhookDeliveryState, { nullable: true, description: 'Only deliveries in this state, e.g. DEAD.' }) state?: WebhookDeliveryState | null,
   ): Promise<WebhookDeliveryConnection> {
-    return connectionOf(await ctx.services.webhooks.list(ctx.caller!.clientId, { paymentId, state }, page), webhookDeliveryView);
+    return connectionOf(await ctx.services.webhooks.list(principal(ctx), { paymentId, state }, page), webhookDeliveryView);
   }
 
-  @Authorized(Scope.PAYMENTS_READ)
+  @Authorized()
   @Query(() => WebhookDeliveryView, { nullable: true, description: 'One of your webhook deliveries; null if it does not exist or is not yours.' })
   async webhookDelivery(@Arg('id', () => ID, { description: 'Delivery id, `whd_…`.' }) id: string, @Ctx() ctx: Context): Promise<WebhookDeliveryView | null> {
-    const delivery = await ctx.services.webhooks.get(ctx.caller!.clientId, id);
+    const delivery = await ctx.services.webhooks.get(principal(ctx), id);
     return delivery && webhookDeliveryView(delivery);
   }
 
@@ -40,7 +39,7 @@ export class WebhookResolver {
     return (await ctx.loaders.webhookAttempts.load(delivery.id)).map(webhookAttemptView);
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => ResendWebhookDeliveryPayload, {
     description: 'Sends a delivered or dead-lettered delivery once more, with the same id and body and fresh signatures: one attempt, due now, without retries.',
   })
@@ -49,7 +48,7 @@ export class WebhookResolver {
     @Ctx() ctx: Context,
   ): Promise<ResendWebhookDeliveryPayload> {
     return mutate<ResendWebhookDeliveryPayload>(
-      async () => ({ delivery: webhookDeliveryView(await ctx.services.webhooks.resend(ctx.caller!.clientId, input.deliveryId)) }),
+      async () => ({ delivery: webhookDeliveryView(await ctx.services.webhooks.resend(principal(ctx), input.deliveryId)) }),
       { delivery: null },
     );
   }

@@ -1,3 +1,4 @@
+import { accessFilter, type Principal } from '../access';
 import { parseHttpUrl } from '../shared/text';
 import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
@@ -135,9 +136,10 @@ export class WebhookService {
   }
 
   /** Makes a delivered or dead delivery pending again, with one attempt due now and no retries after it. */
-  async resend(clientId: string, deliveryId: string): Promise<WebhookDelivery> {
+  async resend(principal: Principal, deliveryId: string): Promise<WebhookDelivery> {
+    const allowed = accessFilter(principal, 'resend', 'webhookDelivery');
     return this.db.transaction(async (tx) => {
-      const delivery = await tx.em.findOne(WebhookDelivery, { id: deliveryId, clientId }, { lockMode: tx.forUpdate });
+      const delivery = allowed && (await tx.em.findOne(WebhookDelivery, { $and: [{ id: deliveryId }, allowed] }, { lockMode: tx.forUpdate }));
       if (!delivery) throw new PaygridError(ErrorCode.NOT_FOUND, 'deliveryId');
       this.move(delivery, WebhookDeliveryState.PENDING, 'deliveryId');
       const now = this.clock.now();
@@ -147,24 +149,32 @@ export class WebhookService {
     });
   }
 
-  async get(clientId: string, id: string): Promise<WebhookDelivery | null> {
-    return this.db.reader().findOne(WebhookDelivery, { id, clientId });
+  async get(principal: Principal, id: string): Promise<WebhookDelivery | null> {
+    const allowed = accessFilter(principal, 'read', 'webhookDelivery');
+    return allowed && this.db.reader().findOne(WebhookDelivery, { $and: [{ id }, allowed] });
   }
 
-  /** The client's deliveries, newest first. */
-  async list(clientId: string, filter: DeliveryFilter, page: PageRequest): Promise<Page<WebhookDelivery>> {
+  /** The deliveries the principal may read (the client's own, to a client-credentials token), newest first. */
+  async list(principal: Principal, filter: DeliveryFilter, page: PageRequest): Promise<Page<WebhookDelivery>> {
     const em = this.db.reader();
-    return paginate(page, (beforeId, limit) =>
-      em.find(
-        WebhookDelivery,
-        {
-          clientId,
-          ...(filter.paymentId ? { paymentId: filter.paymentId } : {}),
-          ...(filter.state ? { state: filter.state } : {}),
-          ...(beforeId ? { id: { $lt: beforeId } } : {}),
-        },
-        { orderBy: { id: 'desc' }, limit },
-      ),
+    const allowed = accessFilter(principal, 'read', 'webhookDelivery');
+    return paginate(page, async (beforeId, limit) =>
+      allowed
+        ? em.find(
+            WebhookDelivery,
+            {
+              $and: [
+                allowed,
+                {
+                  ...(filter.paymentId ? { paymentId: filter.paymentId } : {}),
+                  ...(filter.state ? { state: filter.state } : {}),
+                  ...(beforeId ? { id: { $lt: beforeId } } : {}),
+                },
+              ],
+            },
+            { orderBy: { id: 'desc' }, limit },
+          )
+        : [],
     );
   }
 

@@ -1,8 +1,7 @@
 import { Arg, Authorized, Ctx, Field, ID, InputType, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../../graphql/context';
+import { principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
 import { IDEMPOTENCY_KEY_DESCRIPTION, REQUEST_ID_DESCRIPTION, userErrorOf } from '../../graphql/common.types';
-import { Scope } from '../../oauth/scopes';
 import { PaymentPayload, paymentView, transactionView } from '../../payments/payment.types';
 import type { StepOutcome } from './account-payment.service';
 
@@ -62,42 +61,42 @@ export class PaymentStepInput {
 
 @Resolver()
 export class AccountPaymentResolver {
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Creates a pending account payment from one of your accounts to a seller’s account.' })
   async createAccountPayment(@Arg('input', { description: 'The buyer and seller accounts, the currency and your request id.' }) input: CreateAccountPaymentInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.create(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.create(principal(ctx), input));
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Adds a pending transaction to a payment that is not authorized yet.' })
   async addPaymentTransaction(@Arg('input', { description: 'The payment, the amount and an idempotency key.' }) input: AddPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.addTransaction(principal(ctx), input));
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Cancels a pending transaction; its reserved funds, if any, are released.' })
   async cancelPaymentTransaction(@Arg('input', { description: 'The payment and the transaction to cancel.' }) input: CancelPaymentTransactionInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.cancelTransaction(principal(ctx), input));
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, {
     description: 'Reserves the payment’s total on the buyer’s account. When it cannot be covered the payment is declined (final) with INSUFFICIENT_FUNDS.',
   })
   async authorizePayment(@Arg('input', { description: 'The payment to authorize.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.authorize(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.authorize(principal(ctx), input));
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Posts the reserved funds to the seller: the payment completes.' })
   async executePayment(@Arg('input', { description: 'The payment to execute.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.execute(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.execute(principal(ctx), input));
   }
 
-  @Authorized(Scope.PAYMENTS_WRITE)
+  @Authorized()
   @Mutation(() => PaymentPayload, { description: 'Cancels a payment that is pending or authorized; reservations are released.' })
   async cancelPayment(@Arg('input', { description: 'The payment to cancel.' }) input: PaymentStepInput, @Ctx() ctx: Context): Promise<PaymentPayload> {
-    return this.respond(ctx, () => ctx.services.accountPayments.cancel(ctx.caller!.clientId, input));
+    return this.respond(ctx, () => ctx.services.accountPayments.cancel(principal(ctx), input));
   }
 
   /** Reads the payment (and transaction) as they are now and maps a recorded decline to userErrors. */
@@ -105,8 +104,8 @@ export class AccountPaymentResolver {
     return mutate<PaymentPayload>(
       async () => {
         const outcome = await step();
-        const payment = (await ctx.services.payments.get(ctx.caller!, outcome.paymentId))!;
-        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(ctx.caller!, outcome.transactionId) : null;
+        const payment = (await ctx.services.payments.get(principal(ctx), outcome.paymentId))!;
+        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(principal(ctx), outcome.transactionId) : null;
         return {
           payment: paymentView(payment),
           transaction: transaction && transactionView(transaction, payment),

@@ -1,3 +1,4 @@
+import { accessFilter, type TokenPrincipal } from '../../access';
 import { Account, AccountKind } from '../../accounts/account.entity';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
@@ -75,7 +76,8 @@ export class AccountPaymentService {
   ) {}
 
   /** Creates a pending payment, idempotent on the client's `requestId`: a repeat returns the same payment. */
-  async create(clientId: string, input: CreateAccountPaymentInput): Promise<StepOutcome> {
+  async create(principal: TokenPrincipal, input: CreateAccountPaymentInput): Promise<StepOutcome> {
+    const { clientId } = principal;
     validateIdempotencyKey(input.requestId, 'requestId', REQUEST_ID_MAX, ErrorCode.REQUEST_ID_INVALID);
     const asset = currencyAsset(input.currency, 'currency');
     const reference = cleanReference(input.reference);
@@ -90,7 +92,8 @@ export class AccountPaymentService {
           request: { accountId: input.accountId, sellerId: input.sellerId, currency: asset.assetCode, reference },
         },
         async () => {
-          const buyer = await tx.em.findOne(Account, { id: input.accountId, clientId, kind: AccountKind.CUSTOMER });
+          const payFrom = accessFilter(principal, 'payFrom', 'account');
+          const buyer = payFrom && (await tx.em.findOne(Account, { $and: [{ id: input.accountId, kind: AccountKind.CUSTOMER }, payFrom] }));
           if (!buyer) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
           const seller = await tx.em.findOne(Account, { id: input.sellerId, kind: AccountKind.CUSTOMER });
           if (!seller) throw new PaygridError(ErrorCode.NOT_FOUND, 'sellerId');
@@ -127,10 +130,10 @@ export class AccountPaymentService {
   }
 
   /** Adds a pending transaction; only while the payment is pending (not yet authorized). */
-  async addTransaction(clientId: string, input: AddTransactionInput): Promise<StepOutcome> {
+  async addTransaction(actor: TokenPrincipal, input: AddTransactionInput): Promise<StepOutcome> {
     const reference = cleanReference(input.reference);
     const amountText = normalizeAmount(input.amount, 'amount');
-    return this.step(clientId, 'addPaymentTransaction', input, { amount: amountText, reference }, async (tx, payment) => {
+    return this.step(actor, 'addPaymentTransaction', input, { amount: amountText, reference }, async (tx, payment) => {
       if (payment.flowState !== AccountPaymentStatus.PENDING) {
         throw new PaygridError(
           ErrorCode.ILLEGAL_TRANSITION,
@@ -143,7 +146,7 @@ export class AccountPaymentService {
       const transaction = tx.em.create(PaymentTransaction, {
         id: newId('txn'),
         paymentId: payment.id,
-        clientId,
+        clientId: actor.clientId,
         amount,
         state: TransactionState.PENDING,
         reference,
@@ -158,8 +161,8 @@ export class AccountPaymentService {
   }
 
   /** Cancels one pending transaction; an authorized one has its reservation voided. */
-  async cancelTransaction(clientId: string, input: CancelTransactionInput): Promise<StepOutcome> {
-    return this.step(clientId, 'cancelPaymentTransaction', input, { transactionId: input.transactionId }, async (tx, payment) => {
+  async cancelTransaction(actor: TokenPrincipal, input: CancelTransactionInput): Promise<StepOutcome> {
+    return this.step(actor, 'cancelPaymentTransaction', input, { transactionId: input.transactionId }, async (tx, payment) => {
       const transaction = await tx.em.findOne(PaymentTransaction, { id: input.transactionId, paymentId: payment.id });
       if (!transaction) throw new PaygridError(ErrorCode.NOT_FOUND, 'transactionId');
       transactionMachine.assertMove(transaction.state, TransactionState.REVERTED, 'transactionId');
@@ -175,8 +178,8 @@ export class AccountPaymentService {
    * Reserves the total of the pending transactions on the buyer's account. When the account cannot
    * cover it, the payment is declined (a final state, recorded) and the outcome says why.
    */
-  async authorize(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'authorizePayment', input, {}, async (tx, payment) => {
+  async authorize(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'authorizePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.AUTHORIZED, 'paymentId');
       const transactions = await this.pendingTransactions(tx, payment);
       try {
@@ -202,8 +205,8 @@ export class AccountPaymentService {
   }
 
   /** Posts every reserved transaction to the seller: the payment completes. */
-  async execute(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'executePayment', input, {}, async (tx, payment) => {
+  async execute(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'executePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.COMPLETED, 'paymentId');
       const transactions = await this.pendingTransactions(tx, payment);
       await this.ledger.post(tx, transactions.map((t) => t.transferId!));
@@ -215,8 +218,8 @@ export class AccountPaymentService {
   }
 
   /** Cancels a payment that is not final yet: reservations are voided, open transactions reverted. */
-  async cancel(clientId: string, input: PaymentStepInput): Promise<StepOutcome> {
-    return this.step(clientId, 'cancelPayment', input, {}, async (tx, payment) => {
+  async cancel(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
+    return this.step(actor, 'cancelPayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.CANCELLED, 'paymentId');
       const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING });
       const reserved = transactions.filter((t) => t.transferId).map((t) => t.transferId!);
@@ -229,12 +232,12 @@ export class AccountPaymentService {
   }
 
   /**
-   * Runs one step on a payment the client owns, in one transaction, idempotent on the client's key.
+   * Runs one step on a payment the policy lets the actor act on (the client that created it), in one transaction, idempotent on the client's key.
    * Concurrent steps on one payment queue on its row lock and each sees the state the previous left;
    * the optimistic version check stays as the backstop.
    */
   private async step(
-    clientId: string,
+    actor: TokenPrincipal,
     operation: string,
     input: PaymentStepInput,
     request: Record<string, unknown>,
@@ -243,18 +246,16 @@ export class AccountPaymentService {
     validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     return this.db.transaction(async (tx) => {
       const run = async (): Promise<StoredOutcome> => {
-        const payment = await tx.em.findOne(
-          Payment,
-          { id: input.paymentId, clientId, flow: PaymentFlow.ACCOUNT_PAYMENT },
-          { lockMode: tx.forUpdate },
-        );
+        const allowed = accessFilter(actor, 'act', 'payment');
+        const payment =
+          allowed && (await tx.em.findOne(Payment, { $and: [{ id: input.paymentId, flow: PaymentFlow.ACCOUNT_PAYMENT }, allowed] }, { lockMode: tx.forUpdate }));
         if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
         return toStored(await work(tx, payment));
       };
       const { result } = await once(
         tx,
         {
-          scope: `${clientId}:idempotency`,
+          scope: `${actor.clientId}:idempotency`,
           key: input.idempotencyKey,
           keyField: 'idempotencyKey',
           operation,

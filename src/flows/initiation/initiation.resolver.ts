@@ -1,7 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { requireCaller, requirePaymentAccess, type Context } from '../../graphql/context';
+import { boundToPayment, principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
-import { Scope } from '../../oauth/scopes';
 import {
   CreateInitiationInput,
   CreateInitiationTokenInput,
@@ -14,18 +13,20 @@ import {
 
 @Resolver(() => InitiationView)
 export class InitiationResolver {
-  @Authorized(Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE)
+  @Authorized()
   @Query(() => InitiationView, {
     nullable: true,
     description: 'One of your bank payment initiations; null if it does not exist or is not yours. A payment-scoped token reads only its own payment.',
   })
   async initiation(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<InitiationView | null> {
-    const caller = requireCaller(ctx, [Scope.PAYMENTS_ADMIN, Scope.PAYMENTS_VALIDATE]);
-    requirePaymentAccess(caller, id);
-    return this.read(ctx, id);
+    const found = await this.read(ctx, id);
+    // A payment-scoped token is told it is bound, rather than shown nothing.
+    const caller = principal(ctx);
+    if (!found && caller.kind === 'payment') throw boundToPayment(caller.paymentId);
+    return found;
   }
 
-  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Authorized()
   @Mutation(() => InitiationPayload, {
     description: 'Creates a bank payment initiation (state created) for a payer to validate in the webview. Needs payments:admin (client credentials).',
   })
@@ -36,7 +37,7 @@ export class InitiationResolver {
     }, { initiation: null });
   }
 
-  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Authorized()
   @Mutation(() => InitiationTokenPayload, {
     description: 'Issues a token bound to one payment (scope payments:validate, 7 days) and the validation URL to send the payer to.',
   })
@@ -45,12 +46,12 @@ export class InitiationResolver {
     @Ctx() ctx: Context,
   ): Promise<InitiationTokenPayload> {
     return mutate<InitiationTokenPayload>(
-      async () => ctx.services.initiations.issueScopedToken(ctx.caller!.clientId, input.paymentId),
+      async () => ctx.services.initiations.issueScopedToken(principal(ctx), input.paymentId),
       { token: null, scope: null, expiresIn: null, paymentId: null, validationUrl: null },
     );
   }
 
-  @Authorized(Scope.PAYMENTS_ADMIN)
+  @Authorized()
   @Mutation(() => WebhookUrlPayload, { description: 'Sets (or, with null, removes) the URL that receives your PAYMENT_STATE_UPDATED webhooks.' })
   async setWebhookUrl(
     @Arg('url', () => String, { nullable: true, description: 'Absolute http(s) URL, not on a loopback, private or reserved address (URL_NOT_ALLOWED); null removes it.' }) url: string | null,
@@ -62,7 +63,7 @@ export class InitiationResolver {
   }
 
   private async read(ctx: Context, id: string): Promise<InitiationView | null> {
-    const found = await ctx.services.initiations.get(ctx.caller!.clientId, id);
+    const found = await ctx.services.initiations.get(principal(ctx), id);
     return found && initiationView(found.payment, found.details);
   }
 }

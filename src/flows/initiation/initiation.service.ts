@@ -7,7 +7,9 @@ import { Client } from '../../oauth/client.entity';
 import { Scope } from '../../oauth/scopes';
 import type { TokenService } from '../../oauth/token.service';
 import type { Database, Tx } from '../../persistence/database';
+import { can, principalOf, type Principal, type TokenPrincipal } from '../../access';
 import { Payment, PaymentFlow } from '../../payments/payment.entity';
+import { paymentFactsOf } from '../../payments/payment.service';
 import {
   compatibleConnectors,
   paymentIncompatibilities,
@@ -322,9 +324,11 @@ export class InitiationService {
    * A token bound to one payment (scope payments:validate, 7 days) and the validation URL that
    * carries it to the webview with the redirect URI and state given at creation.
    */
-  async issueScopedToken(clientId: string, paymentId: string): Promise<ScopedToken> {
+  async issueScopedToken(principal: TokenPrincipal, paymentId: string): Promise<ScopedToken> {
+    const { clientId } = principal;
     return this.db.transaction(async (tx) => {
-      const found = await this.find(tx, paymentId, clientId);
+      const found = await this.find(tx, paymentId);
+      if (found && !can(principal, 'act', { kind: 'payment', payment: (await paymentFactsOf(tx.em, [found.payment])).get(paymentId)! })) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
       if (!found) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
       if (initiationMachine.isFinal(found.payment.flowState as InitiationState)) {
         throw new PaygridError(ErrorCode.PAYMENT_FINAL, 'paymentId', `The payment is ${found.payment.flowState}: there is nothing left to validate.`);
@@ -368,11 +372,12 @@ export class InitiationService {
     return (await this.db.reader().findOne(Client, { id: clientId }, { fields: ['webhookUrl'] }))?.webhookUrl ?? null;
   }
 
-  /** A payment of this client (or any client when null) with its details, or null. */
-  async get(clientId: string | null, paymentId: string): Promise<Initiation | null> {
+  /** An initiation with its details when the principal may read it (anyone's when null: Paygrid itself), or null. */
+  async get(principal: Principal | null, paymentId: string): Promise<Initiation | null> {
     const em = this.db.reader();
-    const payment = await em.findOne(Payment, { id: paymentId, flow: PaymentFlow.INITIATION, ...(clientId ? { clientId } : {}) });
+    const payment = await em.findOne(Payment, { id: paymentId, flow: PaymentFlow.INITIATION });
     if (!payment) return null;
+    if (principal && !can(principal, 'read', { kind: 'payment', payment: (await paymentFactsOf(em, [payment])).get(paymentId)! })) return null;
     return { payment, details: await em.findOneOrFail(InitiationDetails, { paymentId }) };
   }
 
@@ -399,11 +404,11 @@ export class InitiationService {
   /** The payment a scoped token opens, or NOT_FOUND for any other token or payment. */
   async authorizeWebview(token: string, paymentId: string): Promise<Initiation> {
     const caller = await this.tokens.authenticate(token);
-    if (!caller || caller.paymentId !== paymentId || !caller.scopes.has(Scope.PAYMENTS_VALIDATE)) {
+    const found = caller && (await this.get(null, paymentId));
+    const facts = found && (await paymentFactsOf(this.db.reader(), [found.payment])).get(paymentId)!;
+    if (!facts || !caller.scopes.has(Scope.PAYMENTS_VALIDATE) || !can(principalOf(caller), 'validate', { kind: 'payment', payment: facts })) {
       throw new PaygridError(ErrorCode.NOT_FOUND, 'code', 'This link expired or is not valid for this payment.');
     }
-    const found = await this.get(caller.clientId, paymentId);
-    if (!found) throw new PaygridError(ErrorCode.NOT_FOUND, 'payment_id');
     return found;
   }
 
@@ -570,12 +575,8 @@ export class InitiationService {
     return toBank(initiation.payment, initiation.details);
   }
 
-  private async find(tx: Tx, paymentId: string, clientId?: string): Promise<Initiation | null> {
-    const payment = await tx.em.findOne(
-      Payment,
-      { id: paymentId, flow: PaymentFlow.INITIATION, ...(clientId ? { clientId } : {}) },
-      { lockMode: tx.forUpdate },
-    );
+  private async find(tx: Tx, paymentId: string): Promise<Initiation | null> {
+    const payment = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.INITIATION }, { lockMode: tx.forUpdate });
     if (!payment) return null;
     return { payment, details: await tx.em.findOneOrFail(InitiationDetails, { paymentId }) };
   }

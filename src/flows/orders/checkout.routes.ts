@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { payerSession } from '../../access';
 import type { AccountService } from '../../accounts/account.service';
 import { html, sendErrorPage, sendPage, sendRedirect, verificationStatus } from '../../http/pages';
 import { CSRF_FIELD, checkCsrf, currentPayer, redirectToLogin, type CurrentPayer } from '../../http/payer-session';
@@ -24,11 +25,11 @@ function backToVendor(target: string, orderId: string): string {
  */
 export function registerCheckoutRoutes(pages: FastifyInstance, orders: OrderService, tokens: TokenService, accounts: AccountService): void {
   const render = async (reply: FastifyReply, payer: CurrentPayer, orderId: string, error?: string) => {
-    const found = await orders.forCheckout(payer.id, orderId);
+    const found = await orders.forCheckout(payerSession(payer.id), orderId);
     if (!found) return sendErrorPage(reply, 404, 'No such order', 'This order does not exist or is not yours to pay.');
     const { payment, order } = found;
     const vendor = await tokens.findClient(payment.clientId);
-    const account = payment.payerAccountId ? await accounts.get({ clientId: payment.clientId, userId: payer.id }, payment.payerAccountId) : null;
+    const account = payment.payerAccountId ? await accounts.get(payerSession(payer.id), payment.payerAccountId) : null;
     const money = (minor: bigint) => `${formatAmount(minor, payment.assetScale)} ${payment.assetCode}`;
     const open = payment.flowState === OrderStatus.CREATED;
     const action = `${CHECKOUT_PATH}/${payment.id}`;
@@ -74,15 +75,15 @@ ${
       return sendErrorPage(reply, 403, 'Request refused', 'This form expired or did not come from Paygrid. Nothing was paid. Go back and try again.');
     }
     const id = request.params.id;
-    const found = await orders.forCheckout(payer.id, id);
+    const found = await orders.forCheckout(payerSession(payer.id), id);
     if (!found) return sendErrorPage(reply, 404, 'No such order', 'This order does not exist or is not yours to pay.');
     try {
       if (body.decision === 'approve') {
-        await orders.approve(payer.id, id);
+        await orders.approve(payerSession(payer.id), id);
         return sendRedirect(reply, backToVendor(found.order.successUrl, id));
       }
       if (body.decision === 'decline') {
-        await orders.decline(payer.id, id);
+        await orders.decline(payerSession(payer.id), id);
         return sendRedirect(reply, backToVendor(found.order.errorUrl, id));
       }
       return render(reply, payer, id, 'Choose Approve or Decline.');

@@ -1,12 +1,12 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { payerRequired, requireCaller, type Context } from '../../graphql/context';
+import { payerRequired, principal, requirePrincipal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
 import { Scope } from '../../oauth/scopes';
 import { CreateOrderInput, OrderPayload, OrderStepInput, OrderView, orderView } from './order.types';
 
 @Resolver(() => OrderView)
 export class OrderResolver {
-  @Authorized(Scope.ORDERS_WRITE)
+  @Authorized()
   @Query(() => OrderView, { nullable: true, description: 'One of your orders; null if it does not exist or is not yours.' })
   async order(@Arg('id', () => ID, { description: 'Order id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<OrderView | null> {
     return this.read(ctx, id);
@@ -17,35 +17,35 @@ export class OrderResolver {
       'Creates an order for the payer who granted your token (authorization code grant, scope orders:write). It waits for the payer’s approval on the `approve` link, unless the payer consented to orders:recurrent.',
   })
   async createOrder(@Arg('input', { description: 'The order.' }) input: CreateOrderInput, @Ctx() ctx: Context): Promise<OrderPayload> {
-    const caller = requireCaller(ctx, [Scope.ORDERS_WRITE]);
-    if (!caller.userId) throw payerRequired();
+    const caller = requirePrincipal(ctx, 'Mutation.createOrder');
+    if (caller.kind !== 'payer') throw payerRequired();
     const recurrent = caller.scopes.has(Scope.ORDERS_RECURRENT);
     return mutate<OrderPayload>(async () => {
-      const { paymentId } = await ctx.services.orders.create({ clientId: caller.clientId, userId: caller.userId!, recurrent }, input);
+      const { paymentId } = await ctx.services.orders.create({ clientId: caller.clientId, userId: caller.userId, recurrent }, input);
       return { order: await this.read(ctx, paymentId) };
     }, { order: null });
   }
 
-  @Authorized(Scope.ORDERS_WRITE)
+  @Authorized()
   @Mutation(() => OrderPayload, { description: 'Takes an approved order’s money: posted to your account; the order completes once settled.' })
   async captureOrder(@Arg('input', { description: 'The order.' }) input: OrderStepInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     return mutate<OrderPayload>(async () => {
-      await ctx.services.orders.capture(ctx.caller!.clientId, input.orderId, input.idempotencyKey);
+      await ctx.services.orders.capture(principal(ctx), input.orderId, input.idempotencyKey);
       return { order: await this.read(ctx, input.orderId) };
     }, { order: null });
   }
 
-  @Authorized(Scope.ORDERS_WRITE)
+  @Authorized()
   @Mutation(() => OrderPayload, { description: 'Cancels an order not captured yet; a reservation on the payer’s account is released.' })
   async cancelOrder(@Arg('input', { description: 'The order.' }) input: OrderStepInput, @Ctx() ctx: Context): Promise<OrderPayload> {
     return mutate<OrderPayload>(async () => {
-      await ctx.services.orders.cancel(ctx.caller!.clientId, input.orderId, input.idempotencyKey);
+      await ctx.services.orders.cancel(principal(ctx), input.orderId, input.idempotencyKey);
       return { order: await this.read(ctx, input.orderId) };
     }, { order: null });
   }
 
   private async read(ctx: Context, id: string): Promise<OrderView | null> {
-    const payment = await ctx.services.payments.get(ctx.caller!, id);
+    const payment = await ctx.services.payments.get(principal(ctx), id);
     if (!payment) return null;
     const [order] = await ctx.services.orders.details([id]);
     return order ? orderView(payment, order, ctx.services.orders.links(id)) : null;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateRequest } from '../../http/bearer';
-import { Scope } from '../../oauth/scopes';
+import { principalOf, scopesAllow, type TokenPrincipal } from '../../access';
 import type { TokenService } from '../../oauth/token.service';
 import { ErrorCode, isPaygridError, type PaygridError } from '../../shared/errors';
 import type { OrderService } from './order.service';
@@ -23,42 +23,43 @@ function sendDomainError(reply: FastifyReply, error: PaygridError) {
  * service as the GraphQL mutations; only translation here.
  */
 export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, tokens: TokenService): void {
-  const vendor = async (request: FastifyRequest, reply: FastifyReply): Promise<string | null> => {
+  /** The caller as the access policy sees it, when its token holds a scope the route needs. */
+  const vendor = async (request: FastifyRequest, reply: FastifyReply, operation: string): Promise<TokenPrincipal | null> => {
     const caller = await authenticateRequest(request, tokens);
     if (!caller) {
       sendError(reply, 401, 'INVALID_AUTHZ', 'A valid bearer token is required.');
       return null;
     }
-    if (!caller.scopes.has(Scope.ORDERS_WRITE)) {
+    if (!scopesAllow(operation, caller.scopes)) {
       sendError(reply, 403, 'NOT_AUTHORIZED', 'This needs the scope orders:write.');
       return null;
     }
-    return caller.clientId;
+    return principalOf(caller);
   };
 
-  const read = async (clientId: string, id: string, reply: FastifyReply) => {
-    const document = await orders.document(clientId, id);
+  const read = async (principal: TokenPrincipal, id: string, reply: FastifyReply) => {
+    const document = await orders.document(principal, id);
     return document ? reply.send(document) : sendError(reply, 404, 'RESOURCE_NOT_FOUND', 'No such order, or it is not yours.');
   };
 
   app.get<{ Params: { id: string } }>('/orders/:id', async (request, reply) => {
-    const clientId = await vendor(request, reply);
-    if (!clientId) return reply;
-    return read(clientId, request.params.id, reply);
+    const principal = await vendor(request, reply, 'GET /orders/:id');
+    if (!principal) return reply;
+    return read(principal, request.params.id, reply);
   });
 
   for (const action of ['capture', 'cancel'] as const) {
     app.post<{ Params: { id: string } }>(`/orders/:id/${action}`, async (request, reply) => {
-      const clientId = await vendor(request, reply);
-      if (!clientId) return reply;
+      const principal = await vendor(request, reply, `POST /orders/:id/${action}`);
+      if (!principal) return reply;
       try {
-        if (action === 'capture') await orders.capture(clientId, request.params.id, headerKey(request));
-        else await orders.cancel(clientId, request.params.id, headerKey(request));
+        if (action === 'capture') await orders.capture(principal, request.params.id, headerKey(request));
+        else await orders.cancel(principal, request.params.id, headerKey(request));
       } catch (error) {
         if (isPaygridError(error)) return sendDomainError(reply, error);
         throw error;
       }
-      return read(clientId, request.params.id, reply);
+      return read(principal, request.params.id, reply);
     });
   }
 }

@@ -4,7 +4,9 @@ import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
 import { currencyAsset, formatAmount, MAX_AMOUNT, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
+import { can, type Principal } from '../../access';
 import { Payment, PaymentFlow, REQUEST_ID_MAX } from '../../payments/payment.entity';
+import { paymentFactsOf } from '../../payments/payment.service';
 import { movePayment } from '../../payments/payment-state';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
@@ -199,9 +201,9 @@ export class OrderService {
   }
 
   /** The payer approves on the checkout page: the total is reserved on the payer's account. */
-  async approve(payerUserId: string, paymentId: string): Promise<void> {
+  async approve(payer: Principal, paymentId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const { payment, order } = await this.forPayer(tx, payerUserId, paymentId);
+      const { payment, order } = await this.allowed(tx, payer, 'approve', paymentId);
       await this.reserve(tx, payment, order);
     });
   }
@@ -210,9 +212,9 @@ export class OrderService {
    * The payer declines on the checkout page: only an order still waiting for the payer. Once
    * approved, the reservation is the vendor's to capture or cancel (a second tab cannot undo it).
    */
-  async decline(payerUserId: string, paymentId: string): Promise<void> {
+  async decline(payer: Principal, paymentId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const { payment, order } = await this.forPayer(tx, payerUserId, paymentId);
+      const { payment, order } = await this.allowed(tx, payer, 'approve', paymentId);
       if (payment.flowState !== OrderStatus.CREATED) {
         throw new PaygridError(ErrorCode.ILLEGAL_TRANSITION, 'orderId', `The order cannot be declined: it is ${payment.flowState}.`);
       }
@@ -221,11 +223,11 @@ export class OrderService {
   }
 
   /** The vendor takes the money: the reservation is posted to its account; completion follows. */
-  async capture(clientId: string, paymentId: string, idempotencyKey: string | null): Promise<void> {
+  async capture(vendor: Principal & { clientId: string }, paymentId: string, idempotencyKey: string | null): Promise<void> {
     if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
     await this.db.transaction(async (tx) => {
       const run = async () => {
-        const { payment, order } = await this.forVendor(tx, clientId, paymentId);
+        const { payment, order } = await this.allowed(tx, vendor, 'act', paymentId);
         this.move(payment, OrderStatus.CAPTURED, 'orderId');
         await this.ledger.post(tx, [order.transferId!]);
         await this.changed(tx, payment, order, 'order.captured');
@@ -238,21 +240,21 @@ export class OrderService {
         return { paymentId };
       };
       if (idempotencyKey == null) return run();
-      return once(tx, { scope: `${clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'captureOrder', request: { paymentId } }, run);
+      return once(tx, { scope: `${vendor.clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'captureOrder', request: { paymentId } }, run);
     });
   }
 
   /** The vendor cancels an order not captured yet; a reservation is released. */
-  async cancel(clientId: string, paymentId: string, idempotencyKey: string | null): Promise<void> {
+  async cancel(vendor: Principal & { clientId: string }, paymentId: string, idempotencyKey: string | null): Promise<void> {
     if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
     await this.db.transaction(async (tx) => {
       const run = async () => {
-        const { payment, order } = await this.forVendor(tx, clientId, paymentId);
+        const { payment, order } = await this.allowed(tx, vendor, 'act', paymentId);
         await this.release(tx, payment, order, 'order.cancelled');
         return { paymentId };
       };
       if (idempotencyKey == null) return run();
-      return once(tx, { scope: `${clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'cancelOrder', request: { paymentId } }, run);
+      return once(tx, { scope: `${vendor.clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'cancelOrder', request: { paymentId } }, run);
     });
   }
 
@@ -267,20 +269,24 @@ export class OrderService {
     });
   }
 
-  /** An order of this vendor as vendors read it, or null. */
-  async document(clientId: string, paymentId: string): Promise<OrderDocument | null> {
-    const em = this.db.reader();
-    const payment = await em.findOne(Payment, { id: paymentId, clientId, flow: PaymentFlow.ORDER });
-    if (!payment) return null;
-    return this.toDocument(payment, await em.findOneOrFail(OrderDetails, paymentId));
+  /** An order as vendors read it, when the principal may read it; else null. */
+  async document(principal: Principal, paymentId: string): Promise<OrderDocument | null> {
+    const found = await this.readable(principal, paymentId);
+    return found && this.toDocument(found.payment, found.order);
   }
 
   /** What the checkout page shows: the order, for its own payer only. */
-  async forCheckout(payerUserId: string, paymentId: string): Promise<{ payment: Payment; order: OrderDetails } | null> {
+  async forCheckout(payer: Principal, paymentId: string): Promise<{ payment: Payment; order: OrderDetails } | null> {
+    return this.readable(payer, paymentId);
+  }
+
+  private async readable(principal: Principal, paymentId: string): Promise<{ payment: Payment; order: OrderDetails } | null> {
     const em = this.db.reader();
-    const order = await em.findOne(OrderDetails, { paymentId, payerUserId });
-    if (!order) return null;
-    return { payment: await em.findOneOrFail(Payment, paymentId), order };
+    const payment = await em.findOne(Payment, { id: paymentId, flow: PaymentFlow.ORDER });
+    if (!payment) return null;
+    const facts = (await paymentFactsOf(em, [payment])).get(paymentId)!;
+    if (!can(principal, 'read', { kind: 'payment', payment: facts })) return null;
+    return { payment, order: await em.findOneOrFail(OrderDetails, paymentId) };
   }
 
   async details(paymentIds: readonly string[]): Promise<OrderDetails[]> {
@@ -347,16 +353,16 @@ export class OrderService {
     });
   }
 
-  private async forPayer(tx: Tx, payerUserId: string, paymentId: string) {
-    const order = await tx.em.findOne(OrderDetails, { paymentId, payerUserId });
-    if (!order) throw new PaygridError(ErrorCode.NOT_FOUND, 'orderId');
-    const payment = await tx.em.findOneOrFail(Payment, { id: paymentId }, { lockMode: tx.forUpdate });
-    return { payment, order };
-  }
-
-  private async forVendor(tx: Tx, clientId: string, paymentId: string) {
-    const payment = await tx.em.findOne(Payment, { id: paymentId, clientId, flow: PaymentFlow.ORDER }, { lockMode: tx.forUpdate });
-    if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'orderId');
+  /**
+   * The order, locked, when the policy lets the principal do `action` to it (the payer approving,
+   * the vendor capturing or cancelling); NOT_FOUND otherwise. Who owns a payment and its accounts
+   * never changes, so it is decided before the lock.
+   */
+  private async allowed(tx: Tx, principal: Principal, action: 'act' | 'approve', paymentId: string) {
+    const found = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.ORDER });
+    const facts = found && (await paymentFactsOf(tx.em, [found])).get(paymentId)!;
+    if (!facts || !can(principal, action, { kind: 'payment', payment: facts })) throw new PaygridError(ErrorCode.NOT_FOUND, 'orderId');
+    const payment = await tx.em.findOneOrFail(Payment, { id: paymentId }, { lockMode: tx.forUpdate, refresh: true });
     return { payment, order: await tx.em.findOneOrFail(OrderDetails, paymentId) };
   }
 }

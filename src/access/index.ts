@@ -1,0 +1,4 @@
+export * from './principal';
+export * from './policy';
+export * from './operations';
+export * from './facts';
