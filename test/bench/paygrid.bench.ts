@@ -282,7 +282,7 @@ async function fanOut(server: TestServer, endpoint: Endpoint, merchant: TestClie
     const events = Object.values(finals).reduce((a, b) => a + b, 0);
     line('deliveries', `${report.deliveries} of ${events * s.subscribers} expected (${((events * s.subscribers) / s.fanOutSeconds).toFixed(0)}/s)`);
     line('commit-to-client (occurredAt → arrival)', `p50 ${report.p50} ms, p99 ${report.p99} ms, max ${report.max} ms`);
-    line('completeness', `missing ${report.missing}, duplicates ${report.duplicates}, out of order ${report.outOfOrder}`);
+    line('completeness', `not arrived 15 s after the last payment ${report.missing}, duplicates ${report.duplicates}, out of order ${report.outOfOrder}`);
     const p99With = percentile(STEPS.flatMap((step) => withSubs[step]), 99);
     const p99Without = percentile(STEPS.flatMap((step) => without[step]), 99);
     line('mutations with subscribers', `${summary(STEPS.flatMap((step) => withSubs[step]))}; p99 ×${(p99With / p99Without).toFixed(2)}`);

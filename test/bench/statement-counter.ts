@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 
-/** Background work that belongs to no payment: the outbox sweeper's poll for stale events. */
-const BACKGROUND = /^select\b.*\bfrom\s+["`]?event["`]?.*published_at["`]?\s+is\s+null/is;
+/** Background work that belongs to no payment: the outbox sweeper's poll for stale events (a select before, a lease now). */
+const BACKGROUND = /^select\b.*\bfrom\s+["`]?event["`]?.*published_at["`]?\s+is\s+null|^update\s+["`]?event["`]?\s+set\s+["`]?lease_until/is;
 const WRITE = /^\s*(insert|update|delete)\b/i;
 
 /**
