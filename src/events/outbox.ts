@@ -30,6 +30,11 @@ export class OutboxDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   /** Ids the broker took, to be marked published. */
   private unmarked: number[] = [];
+  /**
+   * Ids this instance is publishing or about to mark: its own sweeper leaves them alone however
+   * slow the broker or the database is, so a busy instance does not publish its own events twice.
+   */
+  private readonly held = new Set<number>();
   private markTimer: NodeJS.Timeout | null = null;
   private marking: Promise<void> = Promise.resolve();
 
@@ -41,9 +46,14 @@ export class OutboxDispatcher {
 
   /** Called right after a commit with the events it wrote (their ids assigned by the insert). */
   dispatch(events: DomainEvent[]): void {
+    const ids = events.map((e) => e.id);
+    for (const id of ids) this.held.add(id);
     const running: Promise<void> = this.publish(events.map(toPublished))
-      .then(() => this.markLater(events.map((e) => e.id)))
-      .catch((error) => this.log.error({ err: error }, 'outbox dispatch failed; the sweeper will publish again'))
+      .then(() => this.markLater(ids))
+      .catch((error) => {
+        for (const id of ids) this.held.delete(id);
+        this.log.error({ err: error }, 'outbox dispatch failed; the sweeper will publish again');
+      })
       .finally(() => this.inFlight.delete(running));
     this.inFlight.add(running);
   }
@@ -81,8 +91,9 @@ export class OutboxDispatcher {
        returning id`,
       [platform.processDateProperty(new Date(now + LEASE_MS)), platform.processDateProperty(new Date(now - SWEEP_GRACE_MS)), platform.processDateProperty(new Date(now))],
     );
-    if (!leased.length) return;
-    const events = await em.find(DomainEvent, { id: { $in: leased.map((row: { id: number }) => Number(row.id)) } }, { orderBy: { id: 'asc' } });
+    const ids = leased.map((row: { id: number }) => Number(row.id)).filter((id: number) => !this.held.has(id));
+    if (!ids.length) return;
+    const events = await em.find(DomainEvent, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
     await this.publish(events.map(toPublished));
     await this.mark(events.map((e) => e.id));
   }
@@ -122,6 +133,7 @@ export class OutboxDispatcher {
       this.unmarked = [];
       try {
         await this.mark(ids);
+        for (const id of ids) this.held.delete(id);
       } catch (error) {
         this.unmarked.push(...ids);
         this.log.error({ err: error }, 'outbox could not mark published events');
