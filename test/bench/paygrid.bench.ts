@@ -129,10 +129,17 @@ async function main(): Promise<void> {
     // 2. Throughput: 200 buyers paying 200 sellers, against the minimal-SQL reference.
     console.log(`\n# Throughput: ${settings.accounts} buyers paying ${settings.accounts} sellers, concurrency ${settings.concurrency}`);
     const latencies = emptyLatencies();
+    counter.start();
     const throughput = await closedLoop(settings.payments, settings.concurrency, (n) =>
       payOverGraphql(endpoint, { key: key('tp', n), buyer: buyers[n % buyers.length], seller: sellers[n % sellers.length], amount: AMOUNT }, { latencies }),
     );
+    await counter.quiet();
+    const loaded = counter.stop();
     line('Paygrid payments/s over GraphQL', `${throughput.toFixed(1)} (${settings.payments} payments)`);
+    if (!cluster) {
+      line('  under this load: statements per payment', (loaded.statements / settings.payments).toFixed(1));
+      line('  under this load: commits per payment', `${((loaded.transactions + loaded.outboxWrites) / settings.payments).toFixed(1)} (${(loaded.transactions / settings.payments).toFixed(1)} transactions + ${(loaded.outboxWrites / settings.payments).toFixed(1)} outbox writes)`);
+    }
     for (const step of STEPS) line(`  ${step}`, summary(latencies[step]));
 
     const referenceDb = await createTestDatabase();
