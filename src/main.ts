@@ -1,15 +1,61 @@
 import 'reflect-metadata';
-import { loadConfig } from './config/config';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { loadConfig, type Config } from './config/config';
 import { DEMO_MERCHANT, DEMO_OPERATOR, DEMO_PAYER, ensureDemoData } from './demo/demo-data';
 import { createApp } from './http/app';
+import { databaseKind, openDatabase } from './persistence/orm';
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+/**
+ * Worker processes to run on one port (WORKERS): `auto` is one per core; unset or 1 runs the server
+ * in this process. Several need PostgreSQL and Redis, where instances already cooperate (row locks,
+ * events over Redis, jobs claimed once); with SQLite or in-process pub/sub they would not.
+ */
+function workerCount(config: Config, raw = process.env.WORKERS): number {
+  const count = raw === 'auto' ? availableParallelism() : raw === undefined || raw === '' ? 1 : Number(raw);
+  if (!Number.isSafeInteger(count) || count < 1) throw new Error(`WORKERS must be "auto" or a positive integer, not "${raw}"`);
+  if (count > 1 && (databaseKind(config.databaseUrl) !== 'postgresql' || !config.redisUrl)) {
+    throw new Error(
+      `WORKERS=${raw} needs PostgreSQL (DATABASE_URL=postgres://…) and Redis (REDIS_URL): with SQLite or in-process pub/sub, ` +
+        'worker processes would not share one database writer and would not see each other’s events. Unset WORKERS to run one process.',
+    );
+  }
+  return count;
+}
+
+/** The primary of several workers: migrates once, forks the workers, replaces one that dies, stops them all on a signal. */
+async function runPrimary(config: Config, workers: number): Promise<void> {
+  const { orm } = await openDatabase({ databaseUrl: config.databaseUrl });
+  await orm.close();
+  let stopping = false;
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    console.error(`worker ${worker.id} exited (${signal ?? code}); starting another`);
+    cluster.fork({ PAYGRID_DEMO_DATA_WORKER: 'false' });
+  });
+  // Demo data is created by the first worker only, so that two never race to create it.
+  for (let i = 0; i < workers; i++) cluster.fork({ PAYGRID_DEMO_DATA_WORKER: String(i === 0) });
+  const stop = () => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    cluster.on('exit', () => {
+      if (!Object.keys(cluster.workers ?? {}).length) process.exit(0);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function runServer(config: Config): Promise<void> {
   const app = await createApp(config);
   if (config.outboundAllowLoopback) {
     app.http.log.warn('OUTBOUND_ALLOW_LOOPBACK=true: webhooks and callbacks may reach services on this machine; for local development only');
   }
-  if (config.demoData) {
+  if (cluster.isWorker) {
+    // Which worker answered, for operators and the workers test: the number, not the pid.
+    app.http.server.prependListener('request', (_request, response) => response.setHeader('x-paygrid-worker', String(cluster.worker!.id)));
+  }
+  if (config.demoData && process.env.PAYGRID_DEMO_DATA_WORKER !== 'false') {
     const created = await ensureDemoData(app.services);
     if (created) {
       app.http.log.info(
@@ -26,13 +72,22 @@ async function main(): Promise<void> {
         `&redirect_uri=${encodeURIComponent(DEMO_MERCHANT.redirectUri)}&scope=accounts:read&state=demo and log in as ${DEMO_PAYER.username} / ${DEMO_PAYER.password}`,
     );
   }
-  app.http.log.info(`Paygrid GraphQL on ${app.url}/graphql (HTTP and graphql-ws)`);
+  app.http.log.info(`Paygrid GraphQL on ${app.url}/graphql (HTTP and graphql-ws)${cluster.isWorker ? `, worker ${cluster.worker!.id}` : ''}`);
   const stop = async () => {
     await app.close();
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (cluster.isPrimary) {
+    const workers = workerCount(config);
+    if (workers > 1) return runPrimary(config, workers);
+  }
+  await runServer(config);
 }
 
 main().catch((error) => {

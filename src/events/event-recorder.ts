@@ -29,8 +29,8 @@ export function toPublished(event: DomainEvent): PublishedEvent {
   };
 }
 
-function record(tx: Tx, fields: Omit<DomainEvent, 'id' | 'occurredAt' | 'publishedAt'>): DomainEvent {
-  const event = tx.em.create(DomainEvent, { ...fields, occurredAt: new Date(), publishedAt: null });
+function record(tx: Tx, fields: Omit<DomainEvent, 'id' | 'occurredAt' | 'publishedAt' | 'leaseUntil'>): DomainEvent {
+  const event = tx.em.create(DomainEvent, { ...fields, occurredAt: new Date(), publishedAt: null, leaseUntil: null });
   tx.events.push(event);
   return event;
 }

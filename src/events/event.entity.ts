@@ -7,7 +7,8 @@ export enum EventAggregate {
 
 /**
  * The append-only history of every state change, and the outbox: written in the same transaction
- * as the change, published after commit (`publishedAt` marks who claimed it).
+ * as the change, published after commit (`publishedAt` is set once the broker took it; `leaseUntil`
+ * is a sweeper's hold while it republishes one a crash left behind).
  */
 @Entity({ tableName: 'event' })
 @Unique({ properties: ['aggregateType', 'aggregateId', 'sequence'] })
@@ -46,4 +47,7 @@ export class DomainEvent {
 
   @Property({ type: 'datetime', nullable: true })
   publishedAt: Date | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  leaseUntil: Date | null = null;
 }

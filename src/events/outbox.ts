@@ -1,17 +1,26 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../persistence/database';
 import { DomainEvent, EventAggregate } from './event.entity';
-import { toPublished } from './event-recorder';
+import { toPublished, type PublishedEvent } from './event-recorder';
 import type { PubSubHandle } from './pubsub';
 
 const SWEEP_EVERY_MS = 1000;
 /** Events younger than this are left to the instance that wrote them. */
 const SWEEP_GRACE_MS = 2000;
+/** How long a sweeper holds the events it republishes before another may take them. */
+const LEASE_MS = 30_000;
+const SWEEP_BATCH = 200;
+/** Published events are marked together, at most this long after the broker took them. */
+const MARK_EVERY_MS = 200;
+/** Ids per marking statement, well under either database's limit of bound parameters. */
+const MARK_BATCH = 1000;
 
 /**
- * Publishes committed events to subscribers. Each event is claimed with a conditional update first,
- * so with several instances an event is published by one of them; a publication that fails releases
- * its claim, and the sweeper publishes it again (as it does what a crash left behind). Subscribers
+ * Publishes committed events to subscribers. Right after a commit, the transaction's events are
+ * published from the objects in memory, with no read back; once the broker took them they are
+ * marked published, many at once in one statement. An event is marked only after the broker took
+ * it, so a crash never loses one: the sweeper leases what stayed unmarked past a grace period
+ * (one instance at a time per event, until the lease runs out) and publishes it again. Subscribers
  * may therefore see an event twice, and drop it by its sequence.
  */
 export class OutboxDispatcher {
@@ -19,6 +28,15 @@ export class OutboxDispatcher {
   private sweeping: Promise<void> | null = null;
   /** Publications started after commits; stop() waits for them before the database closes. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Ids the broker took, to be marked published. */
+  private unmarked: number[] = [];
+  /**
+   * Ids this instance is publishing or about to mark: its own sweeper leaves them alone however
+   * slow the broker or the database is, so a busy instance does not publish its own events twice.
+   */
+  private readonly held = new Set<number>();
+  private markTimer: NodeJS.Timeout | null = null;
+  private marking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Database,
@@ -26,10 +44,16 @@ export class OutboxDispatcher {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  /** Called right after a commit with the events it wrote. */
+  /** Called right after a commit with the events it wrote (their ids assigned by the insert). */
   dispatch(events: DomainEvent[]): void {
-    const running: Promise<void> = this.publishClaimed(events.map((e) => e.id))
-      .catch((error) => this.log.error({ err: error }, 'outbox dispatch failed'))
+    const ids = events.map((e) => e.id);
+    for (const id of ids) this.held.add(id);
+    const running: Promise<void> = this.publish(events.map(toPublished))
+      .then(() => this.markLater(ids))
+      .catch((error) => {
+        for (const id of ids) this.held.delete(id);
+        this.log.error({ err: error }, 'outbox dispatch failed; the sweeper will publish again');
+      })
       .finally(() => this.inFlight.delete(running));
     this.inFlight.add(running);
   }
@@ -49,39 +73,83 @@ export class OutboxDispatcher {
     this.timer = null;
     await this.sweeping;
     await Promise.all([...this.inFlight]);
+    await this.markNow();
   }
 
+  /** Leases events a crash (or a failed publication) left unpublished, publishes and marks them. */
   private async sweep(): Promise<void> {
     const em = this.db.reader();
-    const stale = await em.find(
-      DomainEvent,
-      { publishedAt: null, occurredAt: { $lt: new Date(Date.now() - SWEEP_GRACE_MS) } },
-      { orderBy: { id: 'asc' }, limit: 200, fields: ['id'] },
+    const platform = em.getPlatform();
+    const now = Date.now();
+    // PostgreSQL: instances lease disjoint batches at once; SQLite has one writer anyway.
+    const skipLocked = this.db.kind === 'postgresql' ? ' for update skip locked' : '';
+    const leased = await em.getConnection().execute<Array<{ id: number }>>(
+      `update event set lease_until = ?
+       where id in (select id from event
+                    where published_at is null and occurred_at < ? and (lease_until is null or lease_until < ?)
+                    order by id limit ${SWEEP_BATCH}${skipLocked})
+       returning id`,
+      [platform.processDateProperty(new Date(now + LEASE_MS)), platform.processDateProperty(new Date(now - SWEEP_GRACE_MS)), platform.processDateProperty(new Date(now))],
     );
-    if (stale.length) await this.publishClaimed(stale.map((e) => e.id));
+    const ids = leased.map((row: { id: number }) => Number(row.id)).filter((id: number) => !this.held.has(id));
+    if (!ids.length) return;
+    const events = await em.find(DomainEvent, { id: { $in: ids } }, { orderBy: { id: 'asc' } });
+    await this.publish(events.map(toPublished));
+    await this.mark(events.map((e) => e.id));
   }
 
-  private async publishClaimed(ids: number[]): Promise<void> {
-    const em = this.db.reader();
-    for (const id of ids) {
-      const claimed = await em.nativeUpdate(DomainEvent, { id, publishedAt: null }, { publishedAt: new Date() });
-      if (claimed !== 1) continue;
-      const event = await em.findOneOrFail(DomainEvent, id);
-      try {
-        await this.publish(toPublished(event));
-      } catch (error) {
-        await em.nativeUpdate(DomainEvent, { id }, { publishedAt: null });
-        throw error;
+  /**
+   * Hands every event to the broker at once, in order (a Redis connection keeps the order of its
+   * commands); resolves once the broker took them all.
+   */
+  private async publish(events: PublishedEvent[]): Promise<void> {
+    const taken: Promise<void>[] = [];
+    for (const event of events) {
+      if (event.aggregateType === EventAggregate.PAYMENT) {
+        taken.push(this.pubSub.publish('PAYMENT_EVENT', event.aggregateId, event));
+        for (const accountId of event.accountIds) taken.push(this.pubSub.publish('ACCOUNT_PAYMENT_EVENT', accountId, event));
+      } else {
+        taken.push(this.pubSub.publish('ACCOUNT_BALANCE', event.aggregateId, event));
       }
     }
+    await Promise.all(taken);
   }
 
-  private async publish(event: ReturnType<typeof toPublished>): Promise<void> {
-    if (event.aggregateType === EventAggregate.PAYMENT) {
-      await this.pubSub.publish('PAYMENT_EVENT', event.aggregateId, event);
-      for (const accountId of event.accountIds) await this.pubSub.publish('ACCOUNT_PAYMENT_EVENT', accountId, event);
-    } else {
-      await this.pubSub.publish('ACCOUNT_BALANCE', event.aggregateId, event);
+  private markLater(ids: number[]): void {
+    this.unmarked.push(...ids);
+    if (this.markTimer) return;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      void this.markNow();
+    }, MARK_EVERY_MS);
+  }
+
+  /** Marks what the broker took so far, one statement at a time; a failed mark is retried with the next. */
+  private markNow(): Promise<void> {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimer = null;
+    this.marking = this.marking.then(async () => {
+      const ids = this.unmarked;
+      this.unmarked = [];
+      try {
+        await this.mark(ids);
+        for (const id of ids) this.held.delete(id);
+      } catch (error) {
+        this.unmarked.push(...ids);
+        this.log.error({ err: error }, 'outbox could not mark published events');
+      }
+    });
+    return this.marking;
+  }
+
+  private async mark(ids: number[]): Promise<void> {
+    const em = this.db.reader();
+    for (let i = 0; i < ids.length; i += MARK_BATCH) {
+      const batch = ids.slice(i, i + MARK_BATCH);
+      await em.getConnection().execute(
+        `update event set published_at = ? where id in (${batch.map(() => '?').join(', ')}) and published_at is null`,
+        [em.getPlatform().processDateProperty(new Date()), ...batch],
+      );
     }
   }
 }

@@ -1,10 +1,9 @@
-import { Account, AccountKind } from '../accounts/account.entity';
+import { AccountKind } from '../accounts/account.entity';
 import { recordBalanceEvent, type BalanceSnapshot } from '../events/event-recorder';
 import { MAX_AMOUNT } from '../money/money';
 import { ConcurrentWriteConflict, type Tx } from '../persistence/database';
 import { ErrorCode, PaygridError } from '../shared/errors';
 import { newId } from '../shared/ids';
-import { LedgerEntry } from './entry.entity';
 import { LedgerTransfer, TransferState } from './transfer.entity';
 
 export interface TransferLeg {
@@ -47,15 +46,51 @@ function snapshot(row: Row): BalanceSnapshot {
 const RETURNING =
   'returning id, client_id, asset_code, asset_scale, cast(posted as text) as posted, cast(reserved as text) as reserved, balance_version';
 
+/** Rows per multi-row insert: well under SQLite's limit of bound parameters per statement. */
+const ROWS_PER_INSERT = 100;
+
+function placeholders(rows: number, columns: number): string {
+  const row = `(${Array.from({ length: columns }, () => '?').join(', ')})`;
+  return Array.from({ length: rows }, () => row).join(', ');
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function byId<T>(entries: Iterable<[string, T]>): Array<[string, T]> {
+  return [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A balance change of one account within a posting. */
+interface BalanceChange {
+  change: bigint;
+  released: bigint;
+  /** Another account that must hold the same asset (a single-phase transfer checks it here). */
+  sameAssetAs?: string;
+}
+
 /**
  * The double-entry ledger. Balances change only here, and only through conditional updates that
  * check the rule in the same statement that applies the change, so concurrent spends on one
  * account can neither overdraw it nor lose an update, on SQLite and PostgreSQL alike. Several
  * accounts are always updated in id order, so two transfers in opposite directions cannot deadlock.
+ *
+ * Each operation sends only the statements its work needs, set-based: the conditional update of
+ * each account (which also checks that the other account exists and holds the same asset, so the
+ * pair is never read first), transfers settled with `update … returning` the rows they changed, and
+ * transfers and entries written in one multi-row insert each. They run as plain SQL beside the
+ * request's unit of work, which never holds ledger rows.
  */
 export class LedgerService {
   private async execute(tx: Tx, sql: string, params: unknown[]): Promise<Row[]> {
     return tx.em.getConnection().execute<Row[]>(sql, params, 'all', tx.em.getTransactionContext());
+  }
+
+  private now(tx: Tx): unknown {
+    return tx.em.getPlatform().processDateProperty(new Date());
   }
 
   /** The settlement account of an asset, created on first use. */
@@ -65,69 +100,63 @@ export class LedgerService {
       tx,
       `insert into account (id, client_id, name, kind, asset_code, asset_scale, posted, reserved, balance_version, created_at)
        values (?, null, ?, ?, ?, ?, 0, 0, 0, ?) on conflict (id) do nothing`,
-      [id, `${assetCode} settlement`, AccountKind.SETTLEMENT, assetCode, assetScale, tx.em.getPlatform().processDateProperty(new Date())],
+      [id, `${assetCode} settlement`, AccountKind.SETTLEMENT, assetCode, assetScale, this.now(tx)],
     );
     return id;
   }
 
   /**
-   * Reserves the legs' total on the debited account in one conditional update, then records one
-   * pending transfer per leg. Nothing is written when the account cannot cover the total.
+   * Reserves the legs' total on the debited account in one conditional update (which also checks
+   * the credited account), then records one pending transfer per leg. Nothing is written when the
+   * account cannot cover the total.
    */
   async reserve(tx: Tx, request: TransferRequest): Promise<LedgerTransfer[]> {
-    const { debit } = await this.pair(tx, request);
-    const total = request.legs.reduce((sum, leg) => sum + leg.amount, 0n);
+    const total = this.checkLegs(request, ErrorCode.INSUFFICIENT_FUNDS);
     const rows = await this.execute(
       tx,
       `update account set reserved = reserved + cast(? as bigint), balance_version = balance_version + 1
        where id = ? and reserved <= cast(? as bigint) - cast(? as bigint)
-         and (kind = ? or posted - reserved >= cast(? as bigint)) ${RETURNING}`,
-      [total.toString(), debit.id, MAX_AMOUNT.toString(), total.toString(), AccountKind.SETTLEMENT, total.toString()],
+         and (kind = ? or posted - reserved >= cast(? as bigint))
+         and exists (select 1 from account other where other.id = ? and other.asset_code = account.asset_code) ${RETURNING}`,
+      [total.toString(), request.debitAccountId, MAX_AMOUNT.toString(), total.toString(), AccountKind.SETTLEMENT, total.toString(), request.creditAccountId],
     );
-    if (rows.length !== 1) throw new PaygridError(ErrorCode.INSUFFICIENT_FUNDS, request.field);
-    const transfers = request.legs.map((leg) =>
-      tx.em.create(LedgerTransfer, {
-        id: newId('trf'),
-        debitAccountId: request.debitAccountId,
-        creditAccountId: request.creditAccountId,
-        amount: leg.amount,
-        assetCode: debit.assetCode,
-        state: TransferState.PENDING,
-        purpose: request.purpose,
-        reference: leg.reference ?? null,
-        createdAt: new Date(),
-        settledAt: null,
-      }),
-    );
+    if (rows.length !== 1) throw await this.refusal(tx, request, ErrorCode.INSUFFICIENT_FUNDS);
+    const transfers = this.newTransfers(request, String(rows[0].asset_code), TransferState.PENDING);
+    await this.insertTransfers(tx, transfers);
     recordBalanceEvent(tx, snapshot(rows[0]), transfers.map((t) => t.id));
     return transfers;
   }
 
   /** Moves money at once (single phase): both sides posted in the same statement set. */
   async transfer(tx: Tx, request: TransferRequest): Promise<LedgerTransfer[]> {
-    const { debit } = await this.pair(tx, request);
-    const transfers = request.legs.map((leg) =>
-      tx.em.create(LedgerTransfer, {
-        id: newId('trf'),
-        debitAccountId: request.debitAccountId,
-        creditAccountId: request.creditAccountId,
-        amount: leg.amount,
-        assetCode: debit.assetCode,
-        state: TransferState.POSTED,
-        purpose: request.purpose,
-        reference: leg.reference ?? null,
-        createdAt: new Date(),
-        settledAt: new Date(),
-      }),
-    );
-    await this.applyPosted(tx, transfers, false, request.field);
+    const total = this.checkLegs(request, ErrorCode.BALANCE_LIMIT_EXCEEDED);
+    const changes = new Map<string, BalanceChange>([
+      [request.debitAccountId, { change: -total, released: 0n, sameAssetAs: request.creditAccountId }],
+      [request.creditAccountId, { change: total, released: 0n, sameAssetAs: request.debitAccountId }],
+    ]);
+    const ids = request.legs.map(() => newId('trf'));
+    const assetCode = await this.applyBalances(tx, changes, ids, (change) => this.refusal(tx, request, change > 0n ? ErrorCode.BALANCE_LIMIT_EXCEEDED : ErrorCode.INSUFFICIENT_FUNDS));
+    const transfers = this.newTransfers(request, assetCode, TransferState.POSTED, ids);
+    await this.insertTransfers(tx, transfers);
+    await this.insertEntries(tx, transfers);
     return transfers;
   }
 
   /** Posts pending transfers: the reservation becomes a debit, the beneficiary is credited. */
   async post(tx: Tx, transferIds: string[]): Promise<void> {
     const transfers = await this.settle(tx, transferIds, TransferState.POSTED);
-    await this.applyPosted(tx, transfers, true);
+    if (!transfers.length) return;
+    const changes = new Map<string, BalanceChange>();
+    const bump = (id: string, change: bigint, released: bigint) => {
+      const c = changes.get(id) ?? { change: 0n, released: 0n };
+      changes.set(id, { change: c.change + change, released: c.released + released });
+    };
+    for (const t of transfers) {
+      bump(t.debitAccountId, -t.amount, t.amount);
+      bump(t.creditAccountId, t.amount, 0n);
+    }
+    await this.applyBalances(tx, changes, transferIds, async (change) => new PaygridError(change > 0n ? ErrorCode.BALANCE_LIMIT_EXCEEDED : ErrorCode.INSUFFICIENT_FUNDS));
+    await this.insertEntries(tx, transfers);
   }
 
   /** Voids pending transfers: the reserved funds become available again. */
@@ -135,7 +164,7 @@ export class LedgerService {
     const transfers = await this.settle(tx, transferIds, TransferState.VOIDED);
     const byAccount = new Map<string, bigint>();
     for (const t of transfers) byAccount.set(t.debitAccountId, (byAccount.get(t.debitAccountId) ?? 0n) + t.amount);
-    for (const [accountId, amount] of [...byAccount].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [accountId, amount] of byId(byAccount)) {
       const rows = await this.execute(
         tx,
         `update account set reserved = reserved - cast(? as bigint), balance_version = balance_version + 1
@@ -143,7 +172,7 @@ export class LedgerService {
         [amount.toString(), accountId, amount.toString()],
       );
       if (rows.length !== 1) throw new Error(`ledger invariant broken: account ${accountId} reserves less than it voids`);
-      recordBalanceEvent(tx, snapshot(rows[0]), transfers.map((t) => t.id));
+      recordBalanceEvent(tx, snapshot(rows[0]), transferIds);
     }
   }
 
@@ -167,46 +196,124 @@ export class LedgerService {
     }));
   }
 
-  private async pair(tx: Tx, request: TransferRequest): Promise<{ debit: Account; credit: Account }> {
+  /**
+   * The rules a request must meet before any statement: two distinct accounts, legs and their
+   * total within int64 (`beyond` is the refusal when the total is not). Returns the total.
+   */
+  private checkLegs(request: TransferRequest, beyond: ErrorCode): bigint {
     if (request.debitAccountId === request.creditAccountId) throw new PaygridError(ErrorCode.SAME_ACCOUNT, request.field);
-    const accounts = await tx.em.find(Account, { id: { $in: [request.debitAccountId, request.creditAccountId] } });
-    const debit = accounts.find((a) => a.id === request.debitAccountId);
-    const credit = accounts.find((a) => a.id === request.creditAccountId);
-    if (!debit || !credit) throw new Error('ledger transfer between unknown accounts');
-    if (debit.assetCode !== credit.assetCode) throw new PaygridError(ErrorCode.ASSET_MISMATCH, request.field);
+    let total = 0n;
     for (const leg of request.legs) {
       if (leg.amount <= 0n || leg.amount > MAX_AMOUNT) throw new Error(`ledger leg out of range: ${leg.amount}`);
+      total += leg.amount;
     }
-    return { debit, credit };
-  }
-
-  /** Marks pending transfers settled; a transfer already settled by a concurrent request is a lost race. */
-  private async settle(tx: Tx, transferIds: string[], to: TransferState): Promise<LedgerTransfer[]> {
-    if (!transferIds.length) return [];
-    const changed = await tx.em.nativeUpdate(
-      LedgerTransfer,
-      { id: { $in: transferIds }, state: TransferState.PENDING },
-      { state: to, settledAt: new Date() },
-    );
-    if (changed !== transferIds.length) throw new ConcurrentWriteConflict('ledger transfers');
-    return tx.em.find(LedgerTransfer, { id: { $in: transferIds } });
+    if (total > MAX_AMOUNT) throw new PaygridError(beyond, request.field);
+    return total;
   }
 
   /**
-   * Applies posted transfers to balances and writes their entries. `fromReserve` says the debits
-   * were reserved before (two-phase), so the reservation is released as the debit is posted.
+   * Why a conditional update changed nothing, read only once it did: an unknown account is a bug
+   * of the caller, a pair of assets is the client's mistake, anything else is `otherwise`.
    */
-  private async applyPosted(tx: Tx, transfers: LedgerTransfer[], fromReserve: boolean, field?: string): Promise<void> {
-    const delta = new Map<string, { change: bigint; released: bigint }>();
-    const bump = (id: string, change: bigint, released: bigint) => {
-      const d = delta.get(id) ?? { change: 0n, released: 0n };
-      delta.set(id, { change: d.change + change, released: d.released + released });
-    };
-    for (const t of transfers) {
-      bump(t.debitAccountId, -t.amount, fromReserve ? t.amount : 0n);
-      bump(t.creditAccountId, t.amount, 0n);
+  private async refusal(tx: Tx, request: TransferRequest, otherwise: ErrorCode): Promise<Error> {
+    const rows = await this.execute(tx, 'select id, asset_code from account where id in (?, ?)', [request.debitAccountId, request.creditAccountId]);
+    const debit = rows.find((r) => r.id === request.debitAccountId);
+    const credit = rows.find((r) => r.id === request.creditAccountId);
+    if (!debit || !credit) return new Error('ledger transfer between unknown accounts');
+    if (debit.asset_code !== credit.asset_code) return new PaygridError(ErrorCode.ASSET_MISMATCH, request.field);
+    return new PaygridError(otherwise, request.field);
+  }
+
+  private newTransfers(request: TransferRequest, assetCode: string, state: TransferState, ids = request.legs.map(() => newId('trf'))): LedgerTransfer[] {
+    const now = new Date();
+    return request.legs.map((leg, i) =>
+      Object.assign(new LedgerTransfer(), {
+        id: ids[i],
+        debitAccountId: request.debitAccountId,
+        creditAccountId: request.creditAccountId,
+        amount: leg.amount,
+        assetCode,
+        state,
+        purpose: request.purpose,
+        reference: leg.reference ?? null,
+        createdAt: now,
+        settledAt: state === TransferState.PENDING ? null : now,
+      }),
+    );
+  }
+
+  private async insertTransfers(tx: Tx, transfers: LedgerTransfer[]): Promise<void> {
+    const platform = tx.em.getPlatform();
+    for (const chunk of chunks(transfers, ROWS_PER_INSERT)) {
+      await this.execute(
+        tx,
+        `insert into ledger_transfer (id, debit_account_id, credit_account_id, amount, asset_code, state, purpose, reference, created_at, settled_at)
+         values ${placeholders(chunk.length, 10)}`,
+        chunk.flatMap((t) => [
+          t.id, t.debitAccountId, t.creditAccountId, t.amount.toString(), t.assetCode, t.state, t.purpose, t.reference,
+          platform.processDateProperty(t.createdAt), t.settledAt ? platform.processDateProperty(t.settledAt) : null,
+        ]),
+      );
     }
-    for (const [accountId, { change, released }] of [...delta].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  }
+
+  /** Both sides of every posted transfer, in one multi-row insert. */
+  private async insertEntries(tx: Tx, transfers: LedgerTransfer[]): Promise<void> {
+    const now = this.now(tx);
+    for (const chunk of chunks(transfers, ROWS_PER_INSERT / 2)) {
+      await this.execute(
+        tx,
+        `insert into ledger_entry (transfer_id, account_id, asset_code, amount, created_at) values ${placeholders(chunk.length * 2, 5)}`,
+        chunk.flatMap((t) => [
+          t.id, t.debitAccountId, t.assetCode, (-t.amount).toString(), now,
+          t.id, t.creditAccountId, t.assetCode, t.amount.toString(), now,
+        ]),
+      );
+    }
+  }
+
+  /** Marks pending transfers settled and returns them; a transfer already settled by a concurrent request is a lost race. */
+  private async settle(tx: Tx, transferIds: string[], to: TransferState): Promise<LedgerTransfer[]> {
+    if (!transferIds.length) return [];
+    const rows = await this.execute(
+      tx,
+      `update ledger_transfer set state = ?, settled_at = ? where id in (${transferIds.map(() => '?').join(', ')}) and state = ?
+       returning id, debit_account_id, credit_account_id, cast(amount as text) as amount, asset_code, purpose, reference`,
+      [to, this.now(tx), ...transferIds, TransferState.PENDING],
+    );
+    if (rows.length !== transferIds.length) throw new ConcurrentWriteConflict('ledger transfers');
+    const settledAt = new Date();
+    const order = new Map(transferIds.map((id, i) => [id, i]));
+    return rows
+      .sort((a, b) => order.get(String(a.id))! - order.get(String(b.id))!)
+      .map((row) =>
+        Object.assign(new LedgerTransfer(), {
+          id: String(row.id),
+          debitAccountId: String(row.debit_account_id),
+          creditAccountId: String(row.credit_account_id),
+          amount: BigInt(row.amount as string),
+          assetCode: String(row.asset_code),
+          state: to,
+          purpose: String(row.purpose),
+          reference: (row.reference as string | null) ?? null,
+          settledAt,
+        }),
+      );
+  }
+
+  /**
+   * Applies posted changes to balances, one conditional update per account in id order, and records
+   * each account's new balances. `released` is the part of a debit that was reserved before
+   * (two-phase), released as it is posted. Returns the asset the accounts hold.
+   */
+  private async applyBalances(
+    tx: Tx,
+    changes: Map<string, BalanceChange>,
+    transferIds: string[],
+    refused: (change: bigint) => Promise<Error>,
+  ): Promise<string> {
+    let assetCode = '';
+    for (const [accountId, { change, released, sameAssetAs }] of byId(changes)) {
       const rows = await this.execute(
         tx,
         `update account set posted = posted + cast(? as bigint), reserved = reserved - cast(? as bigint),
@@ -214,22 +321,20 @@ export class LedgerService {
          where id = ? and reserved >= cast(? as bigint)
            and posted <= cast(? as bigint) - cast(? as bigint)
            and (kind = ? or posted + cast(? as bigint) - (reserved - cast(? as bigint)) >= 0)
-           and posted + cast(? as bigint) >= -cast(? as bigint) ${RETURNING}`,
+           and posted + cast(? as bigint) >= -cast(? as bigint)
+           ${sameAssetAs ? 'and exists (select 1 from account other where other.id = ? and other.asset_code = account.asset_code)' : ''} ${RETURNING}`,
         [
           change.toString(), released.toString(), accountId, released.toString(),
           MAX_AMOUNT.toString(), (change > 0n ? change : 0n).toString(),
           AccountKind.SETTLEMENT, change.toString(), released.toString(),
           change.toString(), MAX_AMOUNT.toString(),
+          ...(sameAssetAs ? [sameAssetAs] : []),
         ],
       );
-      if (rows.length !== 1) {
-        throw new PaygridError(change > 0n ? ErrorCode.BALANCE_LIMIT_EXCEEDED : ErrorCode.INSUFFICIENT_FUNDS, field);
-      }
-      recordBalanceEvent(tx, snapshot(rows[0]), transfers.map((t) => t.id));
+      if (rows.length !== 1) throw await refused(change);
+      assetCode = String(rows[0].asset_code);
+      recordBalanceEvent(tx, snapshot(rows[0]), transferIds);
     }
-    for (const t of transfers) {
-      tx.em.create(LedgerEntry, { transferId: t.id, accountId: t.debitAccountId, assetCode: t.assetCode, amount: -t.amount, createdAt: new Date() });
-      tx.em.create(LedgerEntry, { transferId: t.id, accountId: t.creditAccountId, assetCode: t.assetCode, amount: t.amount, createdAt: new Date() });
-    }
+    return assetCode;
   }
 }

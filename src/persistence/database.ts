@@ -60,7 +60,7 @@ export class Database {
 
   constructor(
     readonly orm: MikroORM,
-    kind: DatabaseKind,
+    readonly kind: DatabaseKind,
   ) {
     this.rowLock = kind === 'postgresql' ? LockMode.PESSIMISTIC_WRITE : undefined;
   }
@@ -72,6 +72,11 @@ export class Database {
 
   onCommitted(listener: (events: DomainEvent[]) => void): void {
     this.committedListeners.push(listener);
+  }
+
+  offCommitted(listener: (events: DomainEvent[]) => void): void {
+    const at = this.committedListeners.indexOf(listener);
+    if (at >= 0) this.committedListeners.splice(at, 1);
   }
 
   /**
