@@ -78,7 +78,8 @@ export async function once<R extends Record<string, unknown>, Q = unknown>(
     if (!(await claim(tx, call, fingerprintOf(request), result, now))) throw new RepeatSuspected();
     return { result, replayed: false };
   }
-  const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key });
+  // Read untracked: the unit of work has nothing to write back to a record it only compares.
+  const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key }, { disableIdentityMap: true });
   if (existing) {
     if (existing.operation !== call.operation || existing.fingerprint !== fingerprintOf(normalize(existing.createdAt))) {
       throw new PaygridError(
