@@ -31,6 +31,12 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Hashes that may wait for a slot; beyond them a login gets 503 (PASSWORD_HASH_QUEUE). */
   passwordHashQueue: number;
+  /** How long a resolved access token is believed without the database (TOKEN_CACHE_MS); revocation evicts it at once. */
+  tokenCacheMs: number;
+  /** Time to receive a whole request, body included (REQUEST_TIMEOUT_MS): a slow body is cut off. */
+  requestTimeoutMs: number;
+  /** Time to receive a request's headers (HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -62,6 +68,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
     passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),
     passwordHashQueue: positiveInteger(env, 'PASSWORD_HASH_QUEUE', 16),
+    tokenCacheMs: positiveInteger(env, 'TOKEN_CACHE_MS', 1000),
+    requestTimeoutMs: positiveInteger(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    headersTimeoutMs: positiveInteger(env, 'HEADERS_TIMEOUT_MS', 10_000),
   };
 }
 

@@ -148,6 +148,8 @@ export interface StartOptions {
   config?: Partial<Config>;
   /** Believe X-Forwarded-Proto (as behind a TLS-terminating proxy). */
   trustProxy?: boolean;
+  /** Receives the server's log lines (tests of what the log never holds). */
+  logStream?: import('node:stream').Writable;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -163,7 +165,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.config,
     trustProxy: options.trustProxy ?? false,
   };
-  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock });
+  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, logStream: options.logStream });
   return new TestServer(app, database, !options.database);
 }
 
