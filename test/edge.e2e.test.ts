@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { getIntrospectionQuery } from 'graphql';
 import { MERCHANT_SCOPES } from '../src/oauth/scopes';
 import { AccessToken } from '../src/oauth/access-token.entity';
 import { sha256 } from '../src/shared/ids';
@@ -232,6 +233,20 @@ describe('limits', () => {
     socket.close();
     assert.equal(answer.type, 'error');
     assert.deepEqual(answer.payload.map((e: any) => e.extensions?.code), ['QUERY_TOO_COSTLY']);
+  });
+
+  it('answers the standard introspection query (14 levels) that explorers send, while data nested as deep is refused', async () => {
+    const introspection = await server.gql(merchant.token, getIntrospectionQuery());
+    assert.equal(introspection.errors, undefined, JSON.stringify(introspection.errors));
+    assert.equal(introspection.data.__schema.queryType.name, 'Query');
+    const socket = await RawSocket.open(server.url, merchant.token);
+    const overSocket = await socket.run('1', getIntrospectionQuery());
+    socket.close();
+    assert.equal(overSocket.type, 'next', JSON.stringify(overSocket.payload));
+
+    const nested = (depth: number): string => (depth === 0 ? 'id' : `payments(first: 1) { nodes { payerAccount { ${nested(depth - 1)} } } }`);
+    const deep = await server.gql(merchant.token, `{ accounts(first: 1) { nodes { ${nested(3)} } } }`);
+    assert.deepEqual(deep.errors!.map((e) => e.extensions?.code), ['QUERY_TOO_DEEP']);
   });
 
   it('refuses a batch of operations (a JSON array body) with 400', async () => {

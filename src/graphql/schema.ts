@@ -10,6 +10,7 @@ import {
   lexicographicSortSchema,
   printSchema,
   type ASTNode,
+  type FieldNode,
   type GraphQLCompositeType,
   type GraphQLSchema,
   type SelectionSetNode,
@@ -57,13 +58,20 @@ export function printPaygridSchema(schema: GraphQLSchema): string {
 
 export const MAX_QUERY_DEPTH = 10;
 
+/**
+ * Introspection (`__schema`, `__type`) reads the schema in memory and touches no data; the standard
+ * introspection query that explorers and code generators send nests 14 levels. It is left out of the
+ * depth and cost limits, and stays bounded by the token and alias limits.
+ */
+const isIntrospection = (field: FieldNode) => field.name.value.startsWith('__');
+
 /** Refuses operations nested deeper than `max` fields, before any resolver runs. */
 export function depthLimit(max: number): ValidationRule {
   return (context: ValidationContext) => {
     const fragments = new Map(context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
     const depthOf = (node: ASTNode, depth: number, seen: Set<string>): number => {
       if (node.kind === Kind.FIELD) {
-        if (!node.selectionSet) return depth;
+        if (!node.selectionSet || isIntrospection(node)) return depth;
         return Math.max(depth, ...node.selectionSet.selections.map((s) => depthOf(s, depth + 1, seen)));
       }
       if (node.kind === Kind.FRAGMENT_SPREAD) {
@@ -132,6 +140,7 @@ export function costLimit(max: number, maxDepth: number): ValidationRule {
           let cost = 0;
           for (const selection of set.selections) {
             if (selection.kind === Kind.FIELD) {
+              if (isIntrospection(selection)) continue;
               deepest = Math.max(deepest, level);
               if (level > maxDepth) continue;
               const field = type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields()[selection.name.value] : undefined;
