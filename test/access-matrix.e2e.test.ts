@@ -18,7 +18,7 @@ import {
 } from '../src/access';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES, Scope } from '../src/oauth/scopes';
 import { PaymentFlow } from '../src/payments/payment.entity';
-import { createPayment, fund, openAccount, step } from './support/flows';
+import { createPayment, fund, openAccount, step, initiationInstruction } from './support/flows';
 import { FormBrowser } from './support/form-browser';
 import { consent } from './support/payer-consent';
 import { startServer, subscribe, type TestClient, type TestServer } from './support/server';
@@ -410,14 +410,7 @@ describe('access matrix: every face of every object kind answers as the policy s
       clientRedirectUri: REDIRECT,
       clientState: 'x',
       instructions: [
-        {
-          label: 'Invoice',
-          amount: '5.00',
-          currency: 'EUR',
-          executionDateType: 'instant',
-          beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
-          beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', orgLegalStatus: 'SAS', schemeName: 'siren', identification: '749867206' },
-        },
+        initiationInstruction({ label: 'Invoice', amount: '5.00' }),
       ],
       payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu', birthDate: '1963-01-01', birthCity: 'Paris', birthCountry: 'FR', nationality: 'French' },
       idempotencyKey: key(),

@@ -15,7 +15,7 @@ import type { Client as WsClient } from 'graphql-ws';
 import { buildPaygridSchema } from '../src/graphql/schema';
 import { MERCHANT_SCOPES, Scope } from '../src/oauth/scopes';
 import { rowCounts } from './support/database-shape';
-import { createPayment, fund, openAccount, step } from './support/flows';
+import { createPayment, fund, openAccount, step, initiationInstruction } from './support/flows';
 import { FormBrowser } from './support/form-browser';
 import { consent } from './support/payer-consent';
 import { startServer, usingPostgres, type TestServer } from './support/server';
@@ -178,14 +178,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
           clientRedirectUri: 'http://127.0.0.1:9/shop/powens-callback',
           clientState: 'cart-42',
           instructions: [
-            {
-              label: 'Invoice 2024-117',
-              amount: '50.90',
-              currency: 'EUR',
-              executionDateType: 'instant',
-              beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
-              beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', orgLegalStatus: 'SAS', schemeName: 'siren', identification: '749867206' },
-            },
+            initiationInstruction(),
           ],
           payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu', birthDate: '1963-01-01' },
           idempotencyKey: fresh('ini'),

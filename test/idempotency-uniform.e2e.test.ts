@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MERCHANT_SCOPES, Scope } from '../src/oauth/scopes';
 import { ManualClock } from '../src/shared/clock';
-import { balance, createPayment, fund, openAccount, PAYMENT_FIELDS, step } from './support/flows';
+import { balance, createPayment, fund, openAccount, PAYMENT_FIELDS, step, initiationInstruction } from './support/flows';
 import { FormBrowser } from './support/form-browser';
 import { consent, type PayerTokens } from './support/payer-consent';
 import { startServer, type TestClient, type TestServer } from './support/server';
@@ -166,15 +166,7 @@ describe('idempotency made uniform', () => {
     const input = {
       clientRedirectUri: 'http://127.0.0.1:9/shop/powens-callback',
       instructions: [
-        {
-          label: 'Invoice 2024-117',
-          amount: '50.90',
-          currency: 'EUR',
-          executionDateType: 'deferred',
-          executionDate: tomorrow,
-          beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
-          beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', orgLegalStatus: 'SAS', schemeName: 'siren', identification: '749867206' },
-        },
+        initiationInstruction({ executionDateType: 'deferred', executionDate: tomorrow }),
       ],
       payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu', birthDate: '1963-01-01' },
       idempotencyKey: 'deferred-key',

@@ -8,6 +8,7 @@ import { ManualClock } from '../src/shared/clock';
 import { FormBrowser, formTo } from './support/form-browser';
 import { startServer, type TestClient, type TestServer } from './support/server';
 import { WebhookReceiver } from './support/webhook-receiver';
+import { initiationInstruction } from './support/flows';
 
 const REDIRECT = 'http://127.0.0.1:9/shop/powens-callback';
 const DAY = 24 * 3600 * 1000;
@@ -15,20 +16,11 @@ const INITIATION = `id state unifiedState errorCode errorDescription bankMessage
   amount { value formatted assetCode } instructions { amount { value } executionDateType executionDate beneficiary { identification label } }`;
 const INITIATION_FIELDS = `initiation { ${INITIATION} } userErrors { code field message }`;
 
-const instruction = (overrides: Record<string, unknown> = {}) => ({
-  label: 'Invoice 2024-117',
-  amount: '50.90',
-  currency: 'EUR',
-  executionDateType: 'instant',
-  beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
-  beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', orgLegalStatus: 'SAS', schemeName: 'siren', identification: '749867206' },
-  ...overrides,
-});
 
 const paymentInput = (overrides: Record<string, unknown> = {}, instructionOverrides: Record<string, unknown> = {}) => ({
   clientRedirectUri: REDIRECT,
   clientState: 'cart-42',
-  instructions: [instruction(instructionOverrides)],
+  instructions: [initiationInstruction(instructionOverrides)],
   payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu', birthDate: '1963-01-01', birthCity: 'Paris', birthCountry: 'FR', nationality: 'French' },
   idempotencyKey: `key-${Math.random().toString(36).slice(2)}`,
   ...overrides,
@@ -150,7 +142,7 @@ describe('Powens-style bank payment initiation', () => {
 
   it('refuses bad input with userErrors carrying the code and the field', async () => {
     const today = clock.now().toISOString().slice(0, 10);
-    const many = Array.from({ length: 21 }, () => instruction());
+    const many = Array.from({ length: 21 }, () => initiationInstruction());
     const cases: Array<[Record<string, unknown>, Record<string, unknown>, string, string[]]> = [
       [{}, { beneficiary: { schemeName: 'iban', identification: 'FR7630006000011234567890188', label: 'ACME' } }, 'IBAN_INVALID', ['instructions', '0', 'beneficiary', 'identification']],
       [{}, { beneficiary: { schemeName: 'iban', identification: 'FR76300060000112345678901', label: 'ACME' } }, 'IBAN_INVALID', ['instructions', '0', 'beneficiary', 'identification']],
@@ -168,7 +160,7 @@ describe('Powens-style bank payment initiation', () => {
       [{}, { executionDateType: 'monthly' }, 'EXECUTION_DATE_TYPE_UNKNOWN', ['instructions', '0', 'executionDateType']],
       [{}, { referenceId: 'R'.repeat(32) }, 'FIELD_TOO_LONG', ['instructions', '0', 'referenceId']],
       [{ instructions: many }, {}, 'TOO_MANY_INSTRUCTIONS', ['instructions']],
-      [{ instructions: [instruction(), instruction()], connectorUuid: SANDBOX_INSTANT_BANK.uuid }, {}, 'TOO_MANY_INSTRUCTIONS', ['instructions']],
+      [{ instructions: [initiationInstruction(), initiationInstruction()], connectorUuid: SANDBOX_INSTANT_BANK.uuid }, {}, 'TOO_MANY_INSTRUCTIONS', ['instructions']],
       [{ connectorUuid: '5a9d8c61-3f2e-4b7a-9c1d-0000000000ff' }, {}, 'CONNECTOR_UNKNOWN', ['connectorUuid']],
       [{}, { amount: '200000.00' }, 'NO_COMPATIBLE_BANK', null as unknown as string[]],
       [{ clientRedirectUri: `${REDIRECT}?order=1` }, {}, 'REDIRECT_URI_HAS_QUERY', ['clientRedirectUri']],

@@ -6,6 +6,7 @@ import { SANDBOX_BANK, SandboxBank } from '../src/providers/bank/sandbox-bank';
 import { ManualClock } from '../src/shared/clock';
 import { FormBrowser, formTo, type Form } from './support/form-browser';
 import { startServer, type TestClient, type TestServer } from './support/server';
+import { initiationInstruction } from './support/flows';
 
 /*
  * The bank is called through recorded provider calls (issue 13, item 5): concurrent confirmations
@@ -108,14 +109,7 @@ describe('bank calls recorded before they are made', () => {
       input: {
         clientRedirectUri: REDIRECT,
         instructions: [
-          {
-            label: 'Invoice 2024-117',
-            amount: '50.90',
-            currency: 'EUR',
-            executionDateType: 'instant',
-            beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
-            beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', schemeName: 'siren', identification: '749867206' },
-          },
+          initiationInstruction(),
         ],
         payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu' },
         idempotencyKey: `key-${Math.random().toString(36).slice(2)}`,

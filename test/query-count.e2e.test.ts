@@ -43,7 +43,8 @@ describe('reads that do not multiply', () => {
   before(async () => {
     server = await startServer({
       // Jobs run only when a test calls runDue: a background retry would change what is measured.
-      config: { schedulerPollMs: 3_600_000 },
+      // Tokens stay resolved for the whole file, so that every measured request is a warm one.
+      config: { schedulerPollMs: 3_600_000, tokenCacheMs: 3_600_000 },
       onQuery: (sql) => {
         if (BACKGROUND.test(sql)) return;
         lastActivity = Date.now();
@@ -160,6 +161,27 @@ describe('reads that do not multiply', () => {
       assert.ok(small.sql.length <= MAX_STATEMENTS);
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe('tokens on a warm path', () => {
+  it('resolves the token of a repeated request from memory: no token statement after the first', async () => {
+    let statements: string[] = [];
+    const server = await startServer({ config: { tokenCacheMs: 3_600_000 }, onQuery: (sql) => statements.push(sql) });
+    try {
+      const merchant = await server.client();
+      const tokenStatements = () => statements.filter((sql) => /access_token/.test(sql));
+      statements = [];
+      await server.ok(merchant.token, '{ viewer { id } }');
+      assert.equal(tokenStatements().length, 1, 'the first request looks the token up');
+      statements = [];
+      for (let i = 0; i < 5; i++) await server.ok(merchant.token, '{ viewer { id } }');
+      assert.deepEqual(tokenStatements(), [], 'warm requests look no token up');
+      // The cache holds what the database said: an unknown token is still refused.
+      assert.equal((await server.gql('pgat_unknown', '{ viewer { id } }')).status, 401);
+    } finally {
+      await server.close();
     }
   });
 });

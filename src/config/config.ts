@@ -42,6 +42,12 @@ export interface Config {
   outboundTimeoutMs: number;
   /** Longest answer to an outbound request read, in KiB; longer ones are cut off and fail (OUTBOUND_MAX_RESPONSE_KIB). */
   outboundMaxResponseKib: number;
+  /** How long a resolved access token is believed without the database (TOKEN_CACHE_MS); revocation evicts it at once. */
+  tokenCacheMs: number;
+  /** Time to receive a whole request, body included (REQUEST_TIMEOUT_MS): a slow body is cut off. */
+  requestTimeoutMs: number;
+  /** Time to receive a request's headers (HEADERS_TIMEOUT_MS). */
+  headersTimeoutMs: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -77,6 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundConnectTimeoutMs: positiveInteger(env, 'OUTBOUND_CONNECT_TIMEOUT_MS', 5_000),
     outboundTimeoutMs: positiveInteger(env, 'OUTBOUND_TIMEOUT_MS', 10_000),
     outboundMaxResponseKib: positiveInteger(env, 'OUTBOUND_MAX_RESPONSE_KIB', 64),
+    tokenCacheMs: positiveInteger(env, 'TOKEN_CACHE_MS', 1000),
+    requestTimeoutMs: positiveInteger(env, 'REQUEST_TIMEOUT_MS', 30_000),
+    headersTimeoutMs: positiveInteger(env, 'HEADERS_TIMEOUT_MS', 10_000),
   };
 }
 

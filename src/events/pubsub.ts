@@ -19,8 +19,22 @@ export interface EventSubscriber {
   subscribe(topic: Topic, id: string): AsyncIterable<PublishedEvent>;
 }
 
+/** Access tokens that stopped working: single tokens, or every token of a consent (its family). */
+export interface TokenRevocation {
+  tokenIds: string[];
+  familyIds: string[];
+}
+
+/** One channel that every instance listens to, so that a revocation on one reaches them all. */
+export interface RevocationChannel {
+  /** Resolves once the broker took the message. */
+  publish(revocation: TokenRevocation): Promise<void>;
+  listen(listener: (revocation: TokenRevocation) => void): void;
+}
+
 export interface PubSubHandle {
   subscriber: EventSubscriber;
+  revocations: RevocationChannel;
   /** Resolves once the broker took the event, rejects when it did not (the outbox then retries). */
   publish(topic: Topic, id: string, event: PublishedEvent): Promise<void>;
   close(): Promise<void>;
@@ -36,7 +50,12 @@ type Subscribe = (routingKey: string, id: string) => AsyncIterable<PublishedEven
 export function createPaygridPubSub(redisUrl?: string, prefix = 'paygrid', onError: (error: unknown, what: string) => void = () => {}): PubSubHandle {
   if (!redisUrl) {
     const pubSub = createPubSub<Topics>();
+    const listeners = new Set<(revocation: TokenRevocation) => void>();
     return {
+      revocations: {
+        publish: async (revocation) => listeners.forEach((listener) => listener(revocation)),
+        listen: (listener) => void listeners.add(listener),
+      },
       subscriber: { subscribe: (topic, id) => (pubSub.subscribe as unknown as Subscribe)(topic, id) },
       publish: async (topic, id, event) => (pubSub.publish as (t: string, i: string, e: PublishedEvent) => void)(topic, id, event),
       close: async () => {},
@@ -53,7 +72,25 @@ export function createPaygridPubSub(redisUrl?: string, prefix = 'paygrid', onErr
       original(...args).catch((error: unknown) => onError(error, method));
   }
   const pubSub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  const revocationChannel = `${prefix}:TOKEN_REVOKED`;
   return {
+    revocations: {
+      publish: async (revocation) => {
+        await publishClient.publish(revocationChannel, JSON.stringify(revocation));
+      },
+      listen: (listener) => {
+        void subscribeClient.subscribe(revocationChannel);
+        subscribeClient.on('message', (channel: string, message: string) => {
+          if (channel !== revocationChannel) return;
+          try {
+            const { tokenIds, familyIds } = JSON.parse(message) as Partial<TokenRevocation>;
+            listener({ tokenIds: Array.isArray(tokenIds) ? tokenIds.map(String) : [], familyIds: Array.isArray(familyIds) ? familyIds.map(String) : [] });
+          } catch (error) {
+            onError(error, 'revocation message');
+          }
+        });
+      },
+    },
     subscriber: { subscribe: (topic, id) => (pubSub.subscribe as unknown as Subscribe)(`${prefix}:${topic}`, id) },
     // Published directly rather than through the event target, so that a failure is seen and retried.
     publish: async (topic, id, event) => {

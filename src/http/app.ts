@@ -4,16 +4,17 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Writable } from 'node:stream';
 import { AccountService } from '../accounts/account.service';
 import type { Config } from '../config/config';
 import { OutboxDispatcher } from '../events/outbox';
 import { createPaygridPubSub } from '../events/pubsub';
 import { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import { createLoaders, unauthenticated, type Context, type Services } from '../graphql/context';
-import { MAX_QUERY_DEPTH, buildPaygridSchema, depthLimit } from '../graphql/schema';
+import { MAX_QUERY_TOKENS, buildPaygridSchema, queryLimits } from '../graphql/schema';
 import { LedgerService } from '../ledger/ledger.service';
 import { AuthorizationService } from '../oauth/authorization.service';
 import { registerAuthorizeRoutes } from '../oauth/authorize.routes';
@@ -23,7 +24,6 @@ import { Database } from '../persistence/database';
 import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
 import { systemClock, type Clock } from '../shared/clock';
-import { isPaygridError } from '../shared/errors';
 import { Scheduler } from '../jobs/scheduler';
 import { OutboundHttp } from '../outbound/outbound-http';
 import { WebhookService } from '../webhooks/webhook.service';
@@ -36,7 +36,9 @@ import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
 import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { ProviderCalls } from '../providers/provider-call';
-import { authenticateRequest, bearer } from './bearer';
+import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
+import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
+import { loggerOptions } from './logging';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
@@ -59,31 +61,26 @@ export interface AppOptions {
   clock?: Clock;
   /** The banks; the sandbox by default (tests pass one that fails on purpose). */
   bankGateway?: BankGateway;
+  /** Where the log goes (stdout by default); tests read it to check what it never holds. */
+  logStream?: Writable;
 }
 
+/** Close codes of a GraphQL WebSocket whose token stopped working (graphql-ws's own codes are 44xx too). */
+export const WS_TOKEN_ENDED = { code: 4401, expired: 'Token expired', revoked: 'Token revoked' } as const;
+/** Largest WebSocket message, as for HTTP bodies. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/**
- * Errors leave the API with a stable code and nothing internal: a business error thrown by a query
- * (a bad cursor) becomes BAD_USER_INPUT with its code and field; anything unexpected is masked.
- */
-function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (isPaygridError(original)) {
-    return { ...formatted, message: original.message, extensions: { code: 'BAD_USER_INPUT', userErrorCode: original.code, field: original.field } };
-  }
-  // Apollo wraps validation errors and overwrites their code with GRAPHQL_VALIDATION_FAILED: keep
-  // the code our own rules gave (QUERY_TOO_DEEP), as graphql-ws clients get it.
-  if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError && typeof original.extensions?.code === 'string') {
-    return { ...formatted, extensions: { ...formatted.extensions, code: original.extensions.code } };
-  }
-  if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-  }
-  return formatted;
-}
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024, trustProxy: config.trustProxy });
+  const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  const http = Fastify({
+    logger: loggerOptions(config.logLevel, options.logStream),
+    bodyLimit: MAX_MESSAGE_BYTES,
+    trustProxy: config.trustProxy,
+    // A body sent a byte at a time is cut off; Node checks open requests every interval.
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+  });
   const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
@@ -93,7 +90,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const ledger = new LedgerService();
   const clock = options.clock ?? systemClock;
-  const tokens = new TokenService(db, clock);
+  const tokens = new TokenService(db, clock, {
+    cacheMs: config.tokenCacheMs,
+    revocations: events.revocations,
+    onError: (err, what) => http.log.warn({ err }, `${what} failed`),
+  });
   const users = new UserService(db, clock, {
     maxAttempts: config.loginMaxAttempts,
     windowMs: config.loginWindowMinutes * 60_000,
@@ -130,20 +131,51 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   const schema = await buildPaygridSchema();
-  const wsServer = new WebSocketServer({ server: http.server, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller }>(
+  const rules = [...specifiedRules, ...queryLimits()];
+  const report = (where: string) => (error: unknown) => reportUnexpected(http.log, error, where);
+  const wsServer = new WebSocketServer({ server: http.server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
+  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller; unwatch?: () => void }>(
     {
       schema,
-      validate: (s, document) => validate(s, document, [...specifiedRules, depthLimit(MAX_QUERY_DEPTH)]),
-      // The token is checked once at connection_init; each event is checked again as it arrives.
+      // Close reasons never carry an error's message.
+      isProd: true,
+      // The token is checked at connection_init and again at every subscribe; the socket is closed
+      // the moment it expires or is revoked.
       onConnect: async (ctx) => {
         const token = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
         const caller = token ? await tokens.authenticate(token) : null;
         if (!caller) return false;
         ctx.extra.caller = caller;
+        ctx.extra.unwatch = tokens.watch(caller, (why) => ctx.extra.socket.close(WS_TOKEN_ENDED.code, WS_TOKEN_ENDED[why]));
         return true;
       },
-      context: (ctx): Context => ({ caller: ctx.extra.caller ?? null, services, loaders: createLoaders(services) }),
+      onClose: (ctx) => ctx.extra.unwatch?.(),
+      onSubscribe: async (ctx, _id, payload) => {
+        const caller = ctx.extra.caller;
+        if (!caller || !(await tokens.stillValid(caller))) {
+          ctx.extra.socket.close(WS_TOKEN_ENDED.code, caller && caller.expiresAt.getTime() <= clock.now().getTime() ? WS_TOKEN_ENDED.expired : WS_TOKEN_ENDED.revoked);
+          return [unauthenticated('The token expired or was revoked.')];
+        }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: e.extensions }));
+        const args: ExecutionArgs = {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: { caller, services, loaders: createLoaders(services) } satisfies Context,
+        };
+        return args;
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors?.length ? { ...result, errors: formatGraphQLErrors(result.errors, report('GraphQL WebSocket operation')) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => formatGraphQLErrors(errors, report('GraphQL WebSocket operation')),
     },
     wsServer,
   );
@@ -155,9 +187,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const apollo = new ApolloServer<Context>({
     schema,
-    formatError,
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, report('GraphQL request')),
     includeStacktraceInErrorResponses: false,
-    validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+    validationRules: queryLimits(),
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
+    // Automatic persisted queries are not offered: a hash alone answers PERSISTED_QUERY_NOT_SUPPORTED.
+    persistedQueries: false,
     plugins: [fastifyApolloDrainPlugin(http), drainWebSockets],
   });
   await apollo.start();
@@ -166,8 +201,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   http.setErrorHandler((error: { statusCode?: number; code?: string; message?: string }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status < 500) return reply.status(status).send({ error: error.code ?? 'BAD_REQUEST', message: error.message });
-    request.log.error({ err: error }, 'request failed');
-    return reply.status(500).send({ error: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' });
+    const reference = reportUnexpected(request.log, error, 'request');
+    return reply.status(500).send({ error: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE, reference });
+  });
+  // Node keeps only the first of two Authorization headers: a request carrying two is refused,
+  // whichever is valid, on every route.
+  http.addHook('onRequest', async (request, reply) => {
+    if (!repeatedAuthorization(request)) return;
+    const message = 'Send one Authorization header, not several.';
+    const path = request.url.split('?')[0];
+    if (path.startsWith('/oauth/')) return reply.status(400).header('Cache-Control', 'no-store').send({ error: 'invalid_request', error_description: message });
+    if (path === '/graphql') return reply.status(400).send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+    return reply.status(400).send({ error: 'BAD_REQUEST', message });
   });
   registerInputGuard(http);
   await http.register(formbody);
@@ -196,6 +241,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
   scheduler.start();
+  tokens.start();
   const address = http.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -209,6 +255,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Runs under way finish and are recorded first; then HTTP, so that no commit happens after the
       // outbox stopped.
       await scheduler.stop();
+      tokens.stop();
       await http.close();
       await outbox.stop();
       await events.close();

@@ -17,3 +17,11 @@ export async function authenticateRequest(request: FastifyRequest, tokens: Token
   const token = bearer(header);
   return (token && (await tokens.authenticate(token))) || false;
 }
+
+/** Whether the request carried more than one Authorization header (Node's `headers` shows only the first). */
+export function repeatedAuthorization(request: FastifyRequest): boolean {
+  const raw = request.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'authorization' && ++seen > 1) return true;
+  return false;
+}

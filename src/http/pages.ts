@@ -1,3 +1,4 @@
+import { reportUnexpected } from './error-boundary';
 import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -144,8 +145,8 @@ export function registerPages(app: FastifyInstance, routes: (scope: FastifyInsta
     scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode ?? 500;
       if (status >= 400 && status < 500) return sendErrorPage(reply, 400, 'Request refused', 'The request could not be read.');
-      request.log.error({ err: error }, 'page failed');
-      return sendErrorPage(reply, 500, 'Something went wrong', 'Paygrid could not handle the request. Please try again later.');
+      const reference = reportUnexpected(request.log, error, 'page');
+      return sendErrorPage(reply, 500, 'Something went wrong', `Paygrid could not handle the request. Please try again later (reference ${reference}).`);
     });
     routes(scope);
   });

@@ -1,3 +1,4 @@
+import type { TokenRevocation } from '../events/pubsub';
 import type { Database, Tx } from '../persistence/database';
 import { systemClock, type Clock } from '../shared/clock';
 import { newId, newSecret } from '../shared/ids';
@@ -68,7 +69,7 @@ function single(params: Record<string, unknown>, name: string): { value: string 
 const AUTHORIZE_PARAMETERS = ['response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method'] as const;
 
 /** Outcome of work done in a transaction that must commit even when the answer is an error (a consumed code, a revoked family). */
-type Outcome<T> = { ok: T } | { error: OAuthError };
+type Outcome<T> = { ok: T } | { error: OAuthError; revokedFamily?: string };
 
 /**
  * The authorization code grant with PKCE, refresh-token rotation, introspection and revocation
@@ -184,7 +185,7 @@ export class AuthorizationService {
       const claimed = await tx.em.nativeUpdate(AuthorizationCode, { id: row.id, usedAt: null }, { usedAt: now });
       if (claimed !== 1) {
         await this.revokeFamily(tx, row.id, now);
-        return { error: new OAuthError('invalid_grant', 'The code was already used; the tokens issued from it are revoked.') };
+        return { error: new OAuthError('invalid_grant', 'The code was already used; the tokens issued from it are revoked.'), revokedFamily: row.id };
       }
       if (row.expiresAt.getTime() <= now.getTime()) return { error: invalid };
       if (row.redirectUri !== input.redirectUri) return { error: new OAuthError('invalid_grant', 'redirect_uri differs from the authorization request.') };
@@ -197,8 +198,7 @@ export class AuthorizationService {
       }
       return { ok: this.issueGrant(tx, { client, userId: row.userId, familyId: row.id, consentedAt: row.createdAt, grantedScopes: row.scopes, scopes: row.scopes }) };
     });
-    if ('error' in outcome) throw outcome.error;
-    return outcome.ok;
+    return this.settle(outcome);
   }
 
   /**
@@ -217,7 +217,7 @@ export class AuthorizationService {
       const replay = new OAuthError('invalid_grant', 'The refresh token was already used; every token of this grant is revoked.');
       if (row.usedAt || row.revokedAt) {
         await this.revokeFamily(tx, row.familyId, now);
-        return { error: replay };
+        return { error: replay, revokedFamily: row.familyId };
       }
       let scopes = row.scopes;
       if (input.scope !== undefined && input.scope.trim()) {
@@ -228,15 +228,21 @@ export class AuthorizationService {
       const claimed = await tx.em.nativeUpdate(RefreshToken, { id: row.id, usedAt: null, revokedAt: null }, { usedAt: now });
       if (claimed !== 1) {
         await this.revokeFamily(tx, row.familyId, now);
-        return { error: replay };
+        return { error: replay, revokedFamily: row.familyId };
       }
       if (row.expiresAt.getTime() <= now.getTime()) return { error: invalid };
       return {
         ok: this.issueGrant(tx, { client, userId: row.userId, familyId: row.familyId, consentedAt: row.consentedAt, grantedScopes: row.scopes, scopes }),
       };
     });
-    if ('error' in outcome) throw outcome.error;
-    return outcome.ok;
+    return this.settle(outcome);
+  }
+
+  /** Announces the family a transaction revoked (once committed), then answers. */
+  private async settle<T>(outcome: Outcome<T>): Promise<T> {
+    if ('ok' in outcome) return outcome.ok;
+    if (outcome.revokedFamily) await this.tokens.announceRevocation({ tokenIds: [], familyIds: [outcome.revokedFamily] });
+    throw outcome.error;
   }
 
   /**
@@ -279,11 +285,18 @@ export class AuthorizationService {
     if (typeof token !== 'string' || !token || token.length > MAX_TOKEN_LENGTH) return;
     const tokenHash = sha256(token);
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
+    const revoked = await this.db.transaction(async (tx): Promise<TokenRevocation> => {
       const refresh = await tx.em.findOne(RefreshToken, { tokenHash, clientId: client.id });
-      if (refresh) return this.revokeFamily(tx, refresh.familyId, now);
-      await tx.em.nativeUpdate(AccessToken, { tokenHash, clientId: client.id, revokedAt: null }, { revokedAt: now });
+      if (refresh) {
+        await this.revokeFamily(tx, refresh.familyId, now);
+        return { tokenIds: [], familyIds: [refresh.familyId] };
+      }
+      const access = await tx.em.findOne(AccessToken, { tokenHash, clientId: client.id, revokedAt: null }, { fields: ['id'] });
+      if (!access) return { tokenIds: [], familyIds: [] };
+      await tx.em.nativeUpdate(AccessToken, { id: access.id, revokedAt: null }, { revokedAt: now });
+      return { tokenIds: [access.id], familyIds: [] };
     });
+    await this.tokens.announceRevocation(revoked);
   }
 
   private async describe(row: AccessToken | RefreshToken, tokenType: string): Promise<Introspection> {

@@ -1,3 +1,4 @@
+import { reportUnexpected } from '../http/error-boundary';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthorizationService } from './authorization.service';
 import type { Client } from './client.entity';
@@ -104,8 +105,8 @@ export function registerTokenRoutes(app: FastifyInstance, options: OAuthRoutesOp
       if (status >= 400 && status < 500) {
         return reply.status(400).send({ error: 'invalid_request', error_description: 'The request body could not be read.' });
       }
-      request.log.error({ err: error }, 'OAuth endpoint failed');
-      return reply.status(500).send({ error: 'server_error', error_description: 'The server could not handle the request.' });
+      const reference = reportUnexpected(request.log, error, 'OAuth endpoint');
+      return reply.status(500).send({ error: 'server_error', error_description: 'The server could not handle the request.', reference });
     });
     registerRoutes(scope, options);
   });

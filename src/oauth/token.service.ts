@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RevocationChannel, TokenRevocation } from '../events/pubsub';
 import type { Database, Tx } from '../persistence/database';
 import { systemClock, type Clock } from '../shared/clock';
 import { newId, newSecret, sha256 } from '../shared/ids';
@@ -80,11 +81,56 @@ function checkRedirectUri(uri: string): void {
   if (url.hash || uri.includes('#')) throw new Error(`redirect URI has a fragment: ${uri}`);
 }
 
+export interface TokenServiceOptions {
+  /** How long a resolved token is believed without the database (TOKEN_CACHE_MS); revocations evict at once. */
+  cacheMs?: number;
+  /** Where revocations are announced to every instance, and heard from them. */
+  revocations?: RevocationChannel;
+  onError?: (error: unknown, what: string) => void;
+}
+
+/** Why a watched token stopped working. */
+export type TokenEnd = 'expired' | 'revoked';
+
+interface CachedToken {
+  caller: Caller;
+  /** performance.now() after which the database is asked again. */
+  until: number;
+}
+
+interface Watch {
+  caller: Caller;
+  end: (why: TokenEnd) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Tokens one instance keeps resolved; beyond them the oldest is dropped. */
+const MAX_CACHED_TOKENS = 10_000;
+/** How long a revocation is remembered in memory; after it the database (and token expiry) answer. */
+const REVOCATION_MEMORY_MS = 10 * 60_000;
+/** Backstop against a lost revocation message: watched tokens are looked up this often, in one statement. */
+const SWEEP_MS = 1000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class TokenService {
+  private readonly cacheMs: number;
+  private readonly cache = new Map<string, CachedToken>();
+  /** The consent a resolved token descends from (null for client-credentials and payment-scoped tokens). */
+  private readonly families = new WeakMap<Caller, string | null>();
+  private readonly revokedTokens = new Map<string, number>();
+  private readonly revokedFamilies = new Map<string, number>();
+  private readonly watches = new Set<Watch>();
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping = false;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock = systemClock,
-  ) {}
+    private readonly options: TokenServiceOptions = {},
+  ) {
+    this.cacheMs = options.cacheMs ?? 1000;
+    options.revocations?.listen((revocation) => this.forget(revocation));
+  }
 
   /**
    * Registers a client; returns the secret in clear once, as only its hash is kept, and the key that
@@ -168,18 +214,120 @@ export class TokenService {
     return accessToken;
   }
 
-  /** Resolves a bearer token to its caller, or null when it is unknown, expired or revoked. */
+  /**
+   * Resolves a bearer token to its caller, or null when it is unknown, expired or revoked. A token
+   * resolved in the last `cacheMs` is answered from memory; expiry and revocation are checked in
+   * memory on every call.
+   */
   async authenticate(bearer: string): Promise<Caller | null> {
     if (!bearer || bearer.length > 200) return null;
-    const token = await this.db.reader().findOne(AccessToken, { tokenHash: sha256(bearer) });
-    if (!token || token.revokedAt || token.expiresAt.getTime() <= this.clock.now().getTime()) return null;
-    return { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt, paymentId: token.paymentId };
+    const tokenHash = sha256(bearer);
+    const cached = this.cache.get(tokenHash);
+    if (cached && cached.until > performance.now()) return this.usable(cached.caller) ? cached.caller : null;
+    const token = await this.db.reader().findOne(AccessToken, { tokenHash });
+    if (!token || token.revokedAt || token.expiresAt.getTime() <= this.clock.now().getTime()) {
+      this.cache.delete(tokenHash);
+      return null;
+    }
+    const caller: Caller = { clientId: token.clientId, userId: token.userId, scopes: new Set(token.scopes), tokenId: token.id, expiresAt: token.expiresAt, paymentId: token.paymentId };
+    this.families.set(caller, token.familyId);
+    // A revocation heard while the row was read must not be undone by caching what was read.
+    if (!this.usable(caller)) return null;
+    this.cache.delete(tokenHash);
+    this.cache.set(tokenHash, { caller, until: performance.now() + this.cacheMs });
+    if (this.cache.size > MAX_CACHED_TOKENS) this.cache.delete(this.cache.keys().next().value!);
+    return caller;
   }
 
-  /** Whether a caller's token is still good, for long-lived subscriptions. */
+  /** Whether a caller's token is still good, for long-lived subscriptions: answered from memory. */
   async stillValid(caller: Caller): Promise<boolean> {
+    return this.usable(caller);
+  }
+
+  private usable(caller: Caller): boolean {
     if (caller.expiresAt.getTime() <= this.clock.now().getTime()) return false;
-    const token = await this.db.reader().findOne(AccessToken, { id: caller.tokenId }, { fields: ['revokedAt'] });
-    return !!token && !token.revokedAt;
+    if (this.revokedTokens.has(caller.tokenId)) return false;
+    const familyId = this.families.get(caller);
+    return !(familyId && this.revokedFamilies.has(familyId));
+  }
+
+  /**
+   * After a commit that revoked tokens: this instance forgets them at once, and every other one
+   * when the message reaches it (the sweep is the backstop for a lost message).
+   */
+  async announceRevocation(revocation: TokenRevocation): Promise<void> {
+    if (!revocation.tokenIds.length && !revocation.familyIds.length) return;
+    this.forget(revocation);
+    try {
+      await this.options.revocations?.publish(revocation);
+    } catch (error) {
+      this.options.onError?.(error, 'publishing a token revocation');
+    }
+  }
+
+  private forget(revocation: TokenRevocation): void {
+    const now = performance.now();
+    for (const id of revocation.tokenIds) this.revokedTokens.set(id, now);
+    for (const id of revocation.familyIds) this.revokedFamilies.set(id, now);
+    for (const [hash, entry] of this.cache) if (!this.usable(entry.caller)) this.cache.delete(hash);
+    for (const watch of this.watches) if (!this.usable(watch.caller)) this.endWatch(watch, 'revoked');
+  }
+
+  /**
+   * Calls `end` once, when the caller's token expires (a timer at its expiry) or is revoked (a
+   * revocation message or the sweep); returns the function that stops watching.
+   */
+  watch(caller: Caller, end: (why: TokenEnd) => void): () => void {
+    const left = Math.min(MAX_TIMER_MS, Math.max(0, caller.expiresAt.getTime() - this.clock.now().getTime()));
+    const watch: Watch = { caller, end, timer: setTimeout(() => this.sweepExpired(), left + 1) };
+    watch.timer.unref();
+    this.watches.add(watch);
+    return () => {
+      clearTimeout(watch.timer);
+      this.watches.delete(watch);
+    };
+  }
+
+  private endWatch(watch: Watch, why: TokenEnd): void {
+    if (!this.watches.delete(watch)) return;
+    clearTimeout(watch.timer);
+    watch.end(why);
+  }
+
+  private sweepExpired(): void {
+    const now = this.clock.now().getTime();
+    for (const watch of this.watches) if (watch.caller.expiresAt.getTime() <= now) this.endWatch(watch, 'expired');
+  }
+
+  /** Starts the once-a-second backstop: the watched tokens' revocations, in one statement. */
+  start(): void {
+    this.sweeper ??= setInterval(() => void this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    for (const watch of this.watches) clearTimeout(watch.timer);
+    this.watches.clear();
+  }
+
+  private async sweep(): Promise<void> {
+    this.sweepExpired();
+    const forgetBefore = performance.now() - REVOCATION_MEMORY_MS;
+    for (const revoked of [this.revokedTokens, this.revokedFamilies]) {
+      for (const [id, at] of revoked) if (at < forgetBefore) revoked.delete(id);
+    }
+    const tokenIds = [...new Set([...this.watches].map((w) => w.caller.tokenId))];
+    if (!tokenIds.length || this.sweeping) return;
+    this.sweeping = true;
+    try {
+      const revoked = await this.db.reader().find(AccessToken, { id: { $in: tokenIds }, revokedAt: { $ne: null } }, { fields: ['id'] });
+      if (revoked.length) this.forget({ tokenIds: revoked.map((t) => t.id), familyIds: [] });
+    } catch (error) {
+      this.options.onError?.(error, 'checking watched tokens');
+    } finally {
+      this.sweeping = false;
+    }
   }
 }

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { TestClient, TestServer } from './server';
 
+/** A valid instruction of a bank payment initiation (an instant transfer to a French company), with changes. */
+export const initiationInstruction = (overrides: Record<string, unknown> = {}) => ({
+  label: 'Invoice 2024-117',
+  amount: '50.90',
+  currency: 'EUR',
+  executionDateType: 'instant',
+  beneficiary: { schemeName: 'iban', identification: 'FR76 3000 6000 0112 3456 7890 189', label: 'ACME Corp.' },
+  beneficiaryIdentity: { kind: 'corporate', orgName: 'ACME Corp.', orgLegalStatus: 'SAS', schemeName: 'siren', identification: '749867206' },
+  ...overrides,
+});
+
 /** Small steps every flow test needs, through the public API only. */
 export async function openAccount(server: TestServer, client: TestClient, assetCode = 'EUR', name?: string): Promise<string> {
   const data = await server.ok(

@@ -151,6 +151,8 @@ export interface StartOptions {
   trustProxy?: boolean;
   /** The banks, instead of a fresh sandbox. */
   bankGateway?: BankGateway;
+  /** Receives the server's log lines (tests of what the log never holds). */
+  logStream?: import('node:stream').Writable;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -168,7 +170,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.config,
     trustProxy: options.trustProxy ?? false,
   };
-  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, bankGateway: options.bankGateway });
+  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, bankGateway: options.bankGateway, logStream: options.logStream });
   return new TestServer(app, database, !options.database);
 }
 

@@ -1,0 +1,83 @@
+import type { Writable } from 'node:stream';
+import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+
+/**
+ * Query parameters whose values are credentials or bind one (OAuth codes and states, tokens, client
+ * secrets, passwords): the payment-scoped token travels as `code` in the validation URL.
+ */
+export const SECRET_QUERY_PARAMETERS = [
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'code',
+  'code_verifier',
+  'state',
+  'client_secret',
+  'password',
+  'secret',
+] as const;
+
+const SECRET = new Set<string>(SECRET_QUERY_PARAMETERS);
+export const REDACTED = '[redacted]';
+
+/** The URL with the values of its secret query parameters replaced; the rest is kept for debugging. */
+export function redactUrl(url: string): string {
+  const question = url.indexOf('?');
+  if (question < 0) return url;
+  const query = url
+    .slice(question + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const rawName = equals < 0 ? pair : pair.slice(0, equals);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // An undecodable name is logged as sent; it names nothing we know.
+      }
+      return SECRET.has(name.toLowerCase()) && equals >= 0 ? `${rawName}=${REDACTED}` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, question)}?${query}`;
+}
+
+/**
+ * Pino's redaction for what a log line may carry: credentials in headers (requests and replies),
+ * and secret fields of logged objects.
+ */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["proxy-authorization"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.client_secret',
+  '*.password',
+  '*.access_token',
+  '*.refresh_token',
+  '*.code',
+  '*.token',
+  '*.secret',
+  '*.webhookSecret',
+];
+
+export function loggerOptions(level: string, stream?: Writable): FastifyServerOptions['logger'] {
+  return {
+    level,
+    ...(stream ? { stream } : {}),
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    serializers: {
+      // Fastify's own request fields, with the URL's secrets taken out.
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactUrl(request.url ?? ''),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
+  };
+}
