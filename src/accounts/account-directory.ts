@@ -24,6 +24,12 @@ export class AccountDirectory {
 
   constructor(private readonly db: Database) {}
 
+  /** An account this instance just opened (committed): its identity is known without a read. */
+  remember(account: AccountIdentity): void {
+    if (this.known.size >= MAX_KNOWN) this.known.clear();
+    this.known.set(account.id, { id: account.id, clientId: account.clientId, userId: account.userId, kind: account.kind, assetCode: account.assetCode });
+  }
+
   /** The identities of the accounts that exist among `ids`, reading only those not seen before (in `tx` when given). */
   async of(ids: readonly string[], tx?: Tx): Promise<Map<string, AccountIdentity>> {
     const found = new Map<string, AccountIdentity>();
