@@ -20,14 +20,25 @@ const MAX_KNOWN = 100_000;
  * of an event ask here instead of the database.
  */
 export class AccountDirectory {
-  private readonly known = new Map<string, AccountIdentity>();
+  private readonly identities = new Map<string, AccountIdentity>();
 
   constructor(private readonly db: Database) {}
 
   /** An account this instance just opened (committed): its identity is known without a read. */
   remember(account: AccountIdentity): void {
-    if (this.known.size >= MAX_KNOWN) this.known.clear();
-    this.known.set(account.id, { id: account.id, clientId: account.clientId, userId: account.userId, kind: account.kind, assetCode: account.assetCode });
+    if (this.identities.size >= MAX_KNOWN) this.identities.clear();
+    this.identities.set(account.id, { id: account.id, clientId: account.clientId, userId: account.userId, kind: account.kind, assetCode: account.assetCode });
+  }
+
+  /** The identities of `ids` when every one is known already, without waiting; undefined otherwise. */
+  known(ids: readonly string[]): AccountIdentity[] | undefined {
+    const found: AccountIdentity[] = [];
+    for (const id of ids) {
+      const identity = this.identities.get(id);
+      if (!identity) return undefined;
+      found.push(identity);
+    }
+    return found;
   }
 
   /** The identities of the accounts that exist among `ids`, reading only those not seen before (in `tx` when given). */
@@ -35,7 +46,7 @@ export class AccountDirectory {
     const found = new Map<string, AccountIdentity>();
     const missing: string[] = [];
     for (const id of new Set(ids)) {
-      const identity = this.known.get(id);
+      const identity = this.identities.get(id);
       if (identity) found.set(id, identity);
       else missing.push(id);
     }
@@ -49,10 +60,10 @@ export class AccountDirectory {
         'all',
         tx?.em.getTransactionContext(),
       )) as Array<{ id: string; client_id: string | null; user_id: string | null; kind: AccountKind; asset_code: string }>;
-    if (this.known.size + rows.length > MAX_KNOWN) this.known.clear();
+    if (this.identities.size + rows.length > MAX_KNOWN) this.identities.clear();
     for (const row of rows) {
       const identity = { id: row.id, clientId: row.client_id, userId: row.user_id, kind: row.kind, assetCode: row.asset_code };
-      this.known.set(identity.id, identity);
+      this.identities.set(identity.id, identity);
       found.set(identity.id, identity);
     }
     return found;

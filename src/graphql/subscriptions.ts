@@ -1,4 +1,3 @@
-import { filter, pipe } from '@graphql-yoga/subscription';
 import { accountFacts, can, type AccountFacts, type TokenPrincipal } from '../access';
 import { accountDirectory } from '../accounts/account-directory';
 import type { PublishedEvent } from '../events/event-recorder';
@@ -18,12 +17,15 @@ const SEQUENCES_REMEMBERED = 10_000;
  */
 export function authorizedStream(ctx: Context, principal: TokenPrincipal, source: AsyncIterable<PublishedEvent>): AsyncIterable<PublishedEvent> {
   const directory = accountDirectory(ctx.services.db);
-  const accountsOf = async (ids: string[]): Promise<AccountFacts[]> => {
-    const found = await directory.of(ids);
-    return ids.flatMap((id) => {
-      const account = found.get(id);
-      return account ? [accountFacts(account)] : [];
-    });
+  const accountsOf = (ids: string[]): AccountFacts[] | Promise<AccountFacts[]> => {
+    const known = directory.known(ids);
+    if (known) return known.map(accountFacts);
+    return directory.of(ids).then((found) => ids.flatMap((id) => (found.has(id) ? [accountFacts(found.get(id)!)] : [])));
+  };
+  const allowed = (event: PublishedEvent, accounts: AccountFacts[]): boolean => {
+    if (event.aggregateType === EventAggregate.ACCOUNT) return accounts.length === 1 && can(principal, 'read', { kind: 'account', account: accounts[0] });
+    const payment = { id: event.aggregateId, clientId: event.clientId ?? '', flow: null, accounts, payerAccount: null };
+    return can(principal, 'read', { kind: 'paymentEvent', payment });
   };
   const delivered = new Map<string, number>();
   const isRepeat = (event: PublishedEvent): boolean => {
@@ -35,19 +37,25 @@ export function authorizedStream(ctx: Context, principal: TokenPrincipal, source
     if (delivered.size > SEQUENCES_REMEMBERED) delivered.delete(delivered.keys().next().value!);
     return false;
   };
-  return pipe(
-    source,
-    filter(async (event: PublishedEvent) => {
-      if (!(await ctx.services.tokens.stillValid(ctx.caller!))) throw unauthenticated('The token expired or was revoked.');
-      let allowed: boolean;
-      if (event.aggregateType === EventAggregate.ACCOUNT) {
-        const [account] = await accountsOf([event.aggregateId]);
-        allowed = !!account && can(principal, 'read', { kind: 'account', account });
-      } else {
-        const payment = { id: event.aggregateId, clientId: event.clientId ?? '', flow: null, accounts: await accountsOf(event.accountIds), payerAccount: null };
-        allowed = can(principal, 'read', { kind: 'paymentEvent', payment });
+  const passes = async (event: PublishedEvent): Promise<boolean> => {
+    if (!(await ctx.services.tokens.stillValid(ctx.caller!))) throw unauthenticated('The token expired or was revoked.');
+    const ids = event.aggregateType === EventAggregate.ACCOUNT ? [event.aggregateId] : event.accountIds;
+    const accounts = accountsOf(ids);
+    return allowed(event, Array.isArray(accounts) ? accounts : await accounts) && !isRepeat(event);
+  };
+  // A plain iterator over the source rather than a chain of repeaters: thousands of subscribers run
+  // this for every event. Ending the stream ends the source at once, waiting for no event.
+  const events = source[Symbol.asyncIterator]();
+  const stream: AsyncIterableIterator<PublishedEvent> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      for (;;) {
+        const next = await events.next();
+        if (next.done || (await passes(next.value))) return next;
       }
-      return allowed && !isRepeat(event);
-    }),
-  );
+    },
+    return: (value?: unknown) => (events.return ? events.return(value) : Promise.resolve({ done: true as const, value })),
+    throw: (error?: unknown) => (events.throw ? events.throw(error) : Promise.reject(error)),
+  };
+  return stream;
 }
