@@ -31,8 +31,8 @@ export class ConcurrentWriteConflict extends Error {
  * looking the key up first, so that a repeat gets the stored answer and a failure its own error.
  */
 export class RepeatSuspected extends Error {
-  constructor(readonly failure?: unknown) {
-    super('An idempotency key may have been used before');
+  constructor(cause?: unknown) {
+    super('An idempotency key may have been used before', { cause });
   }
 }
 
