@@ -8,6 +8,7 @@ import { newId } from '../shared/ids';
 import { once, validateIdempotencyKey } from '../shared/idempotency/idempotency';
 import { optionalText } from '../shared/text';
 import { paginate, type Page, type PageRequest } from '../shared/pagination';
+import { accountDirectory } from './account-directory';
 import { Account, ACCOUNT_NAME_MAX, AccountKind } from './account.entity';
 
 export interface CreateAccountInput {
@@ -39,7 +40,7 @@ export class AccountService {
   async create(owner: Owner, input: CreateAccountInput): Promise<Account> {
     const asset = currencyAsset(input.assetCode, 'assetCode', input.assetScale, 'assetScale');
     const name = optionalText(input.name, 'name', { max: ACCOUNT_NAME_MAX, name: 'account name' });
-    return this.db.transaction(async (tx) =>
+    const account = await this.db.transaction(async (tx) =>
       tx.em.create(Account, {
         id: newId('acct'),
         clientId: owner.userId ? null : owner.clientId,
@@ -53,6 +54,8 @@ export class AccountService {
         createdAt: new Date(),
       }),
     );
+    accountDirectory(this.db).remember(account);
+    return account;
   }
 
   /** An account the principal may read, or null: another owner's account looks the same as none. */

@@ -1,32 +1,61 @@
-import { filter, pipe } from '@graphql-yoga/subscription';
 import { accountFacts, can, type AccountFacts, type TokenPrincipal } from '../access';
+import { accountDirectory } from '../accounts/account-directory';
 import type { PublishedEvent } from '../events/event-recorder';
 import { EventAggregate } from '../events/event.entity';
 import { unauthenticated, type Context } from './context';
 
+/** Aggregates whose last sequence a stream remembers to drop repeats; the oldest are forgotten first. */
+const SEQUENCES_REMEMBERED = 10_000;
+
 /**
  * A subscriber's stream: each event is checked again as it arrives, so a revoked or expired token
  * ends the stream, and the access policy decides on each event as it does on reads: a payment's
- * event reaches who may read the payment, a balance event who may read the account.
+ * event reaches who may read the payment, a balance event who may read the account. The check
+ * needs no database: accounts' owners come from the process's account directory (they never
+ * change). An event the outbox published again (a sweeper after a slow or failed mark) carries a
+ * sequence the stream already delivered for its aggregate, and is dropped here.
  */
 export function authorizedStream(ctx: Context, principal: TokenPrincipal, source: AsyncIterable<PublishedEvent>): AsyncIterable<PublishedEvent> {
-  // Accounts never change owner: each is read once per subscription.
-  const owners = new Map<string, AccountFacts>();
-  const accountsOf = async (ids: string[]): Promise<AccountFacts[]> => {
-    const missing = ids.filter((id) => !owners.has(id));
-    if (missing.length) for (const a of await ctx.services.accounts.byIds(missing)) owners.set(a.id, accountFacts(a));
-    return ids.map((id) => owners.get(id)).filter((a): a is AccountFacts => !!a);
+  const directory = accountDirectory(ctx.services.db);
+  const accountsOf = (ids: string[]): AccountFacts[] | Promise<AccountFacts[]> => {
+    const known = directory.known(ids);
+    if (known) return known.map(accountFacts);
+    return directory.of(ids).then((found) => ids.flatMap((id) => (found.has(id) ? [accountFacts(found.get(id)!)] : [])));
   };
-  return pipe(
-    source,
-    filter(async (event: PublishedEvent) => {
-      if (!(await ctx.services.tokens.stillValid(ctx.caller!))) throw unauthenticated('The token expired or was revoked.');
-      if (event.aggregateType === EventAggregate.ACCOUNT) {
-        const [account] = await accountsOf([event.aggregateId]);
-        return !!account && can(principal, 'read', { kind: 'account', account });
+  const allowed = (event: PublishedEvent, accounts: AccountFacts[]): boolean => {
+    if (event.aggregateType === EventAggregate.ACCOUNT) return accounts.length === 1 && can(principal, 'read', { kind: 'account', account: accounts[0] });
+    const payment = { id: event.aggregateId, clientId: event.clientId ?? '', flow: null, accounts, payerAccount: null };
+    return can(principal, 'read', { kind: 'paymentEvent', payment });
+  };
+  const delivered = new Map<string, number>();
+  const isRepeat = (event: PublishedEvent): boolean => {
+    const key = `${event.aggregateType}:${event.aggregateId}`;
+    const last = delivered.get(key);
+    if (last !== undefined && event.sequence <= last) return true;
+    delivered.delete(key);
+    delivered.set(key, event.sequence);
+    if (delivered.size > SEQUENCES_REMEMBERED) delivered.delete(delivered.keys().next().value!);
+    return false;
+  };
+  const passes = async (event: PublishedEvent): Promise<boolean> => {
+    if (!(await ctx.services.tokens.stillValid(ctx.caller!))) throw unauthenticated('The token expired or was revoked.');
+    const ids = event.aggregateType === EventAggregate.ACCOUNT ? [event.aggregateId] : event.accountIds;
+    const accounts = accountsOf(ids);
+    return allowed(event, Array.isArray(accounts) ? accounts : await accounts) && !isRepeat(event);
+  };
+  // A plain iterator over the source rather than a chain of repeaters: thousands of subscribers run
+  // this for every event. Ending the stream ends the source at once, waiting for no event.
+  const events = source[Symbol.asyncIterator]();
+  const stream: AsyncIterableIterator<PublishedEvent> = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      for (;;) {
+        const next = await events.next();
+        if (next.done || (await passes(next.value))) return next;
       }
-      const payment = { id: event.aggregateId, clientId: event.clientId ?? '', flow: null, accounts: await accountsOf(event.accountIds), payerAccount: null };
-      return can(principal, 'read', { kind: 'paymentEvent', payment });
-    }),
-  );
+    },
+    return: (value?: unknown) => (events.return ? events.return(value) : Promise.resolve({ done: true as const, value })),
+    throw: (error?: unknown) => (events.throw ? events.throw(error) : Promise.reject(error)),
+  };
+  return stream;
 }

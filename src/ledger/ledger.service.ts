@@ -7,6 +7,8 @@ import { newId } from '../shared/ids';
 import { LedgerTransfer, TransferState } from './transfer.entity';
 
 export interface TransferLeg {
+  /** The transfer's id when the caller names it (a payment's transaction names its own); new otherwise. */
+  id?: string;
   amount: bigint;
   reference?: string | null;
 }
@@ -121,7 +123,7 @@ export class LedgerService {
       [total.toString(), request.debitAccountId, MAX_AMOUNT.toString(), total.toString(), AccountKind.SETTLEMENT, total.toString(), request.creditAccountId],
     );
     if (rows.length !== 1) throw await this.refusal(tx, request, ErrorCode.INSUFFICIENT_FUNDS);
-    const transfers = this.newTransfers(request, String(rows[0].asset_code), TransferState.PENDING);
+    const transfers = this.newTransfers(request, String(rows[0].asset_code), TransferState.PENDING, request.legs.map((leg) => leg.id ?? newId('trf')));
     await this.insertTransfers(tx, transfers);
     recordBalanceEvent(tx, snapshot(rows[0]), transfers.map((t) => t.id));
     return transfers;

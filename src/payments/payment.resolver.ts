@@ -12,6 +12,7 @@ import {
   PaymentView,
   TransactionView,
   paymentEventView,
+  publishedPaymentEventView,
   paymentView,
   transactionView,
 } from './payment.types';
@@ -74,7 +75,7 @@ export class PaymentResolver {
     },
   })
   paymentUpdated(@Root() event: PublishedEvent, @Arg('paymentId', () => ID, { description: 'One of your payments, `pay_…`.' }) _paymentId: string): PaymentEvent {
-    return paymentEventView(event);
+    return publishedPaymentEventView(event);
   }
 
   @Subscription(() => PaymentEvent, {
@@ -88,7 +89,7 @@ export class PaymentResolver {
     },
   })
   accountPaymentUpdated(@Root() event: PublishedEvent, @Arg('accountId', () => ID, { description: 'One of your accounts, `acct_…`: payments it pays or receives.' }) _accountId: string): PaymentEvent {
-    return paymentEventView(event);
+    return publishedPaymentEventView(event);
   }
 
   private async ownAccount(id: string | null, ctx: Context): Promise<AccountView | null> {

@@ -33,6 +33,20 @@ export class PaymentService {
   }
 
   /**
+   * A payment a step just wrote, as the step holds it, when the principal may read it by what the
+   * payment says (its client, the token's scopes); only a rule that needs the accounts' owners reads
+   * it again.
+   */
+  async readableAsWritten(principal: Principal, payment: Payment): Promise<Payment | null> {
+    return can(principal, 'read', { kind: 'payment', payment: paymentFacts(payment, new Map()) }) ? payment : this.get(principal, payment.id);
+  }
+
+  /** The same for a transaction the step wrote on that payment. */
+  async transactionReadableAsWritten(principal: Principal, payment: Payment, transaction: PaymentTransaction): Promise<PaymentTransaction | null> {
+    return can(principal, 'read', { kind: 'transaction', payment: paymentFacts(payment, new Map()) }) ? transaction : this.getTransaction(principal, transaction.id);
+  }
+
+  /**
    * Pages of the payments each account pays or receives that the principal may read, newest first,
    * for several accounts at once in a fixed number of statements (accounts the principal may not
    * read get an empty page).

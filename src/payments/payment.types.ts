@@ -158,6 +158,18 @@ export function paymentEventView(e: Pick<PublishedEvent, 'id' | 'aggregateId' | 
   };
 }
 
+const publishedViews = new WeakMap<PublishedEvent, PaymentEvent>();
+
+/**
+ * The view of an event as the pub/sub delivers it: one object to every subscriber of an instance,
+ * so its view is built once, however many subscribers receive it.
+ */
+export function publishedPaymentEventView(event: PublishedEvent): PaymentEvent {
+  let view = publishedViews.get(event);
+  if (!view) publishedViews.set(event, (view = paymentEventView(event)));
+  return view;
+}
+
 @ObjectType({ description: 'The result of a payment mutation.' })
 export class PaymentPayload {
   @Field(() => PaymentView, { nullable: true, description: 'The payment as it is after the mutation; set on a decline too.' })

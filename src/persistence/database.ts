@@ -25,6 +25,17 @@ export class ConcurrentWriteConflict extends Error {
   }
 }
 
+/**
+ * Thrown by an idempotent step that ran its work before claiming its key (`once` with `workFirst`)
+ * when the key was taken or the work failed: the transaction is rolled back and run again at once,
+ * looking the key up first, so that a repeat gets the stored answer and a failure its own error.
+ */
+export class RepeatSuspected extends Error {
+  constructor(cause?: unknown) {
+    super('An idempotency key may have been used before', { cause });
+  }
+}
+
 /** One unit of work: its entity manager and the events it recorded for publication after commit. */
 export class Tx {
   readonly events: DomainEvent[] = [];
@@ -35,6 +46,8 @@ export class Tx {
      * check: a row lock on PostgreSQL; none on SQLite, whose single writer already serializes them.
      */
     readonly forUpdate: LockMode | undefined,
+    /** Set on every attempt after the first: idempotency keys are looked up before any work. */
+    readonly lookUpKeysFirst: boolean,
   ) {}
 }
 
@@ -89,13 +102,14 @@ export class Database {
       let tx: Tx | undefined;
       try {
         const result = await this.orm.em.fork().transactional(async (em) => {
-          tx = new Tx(em, this.rowLock);
+          tx = new Tx(em, this.rowLock, attempt > 1);
           return work(tx);
         });
         const events = tx!.events;
         if (events.length) for (const listener of this.committedListeners) listener(events);
         return result;
       } catch (error) {
+        if (error instanceof RepeatSuspected && attempt === 1) continue;
         if (!isRaceLost(error)) throw error;
         if (attempt >= MAX_ATTEMPTS) throw (error instanceof ConcurrentWriteConflict && error.whenExhausted) || error;
         await sleep(Math.floor(Math.random() * 10 * attempt));

@@ -99,13 +99,21 @@ export class AccountPaymentResolver {
     return this.respond(ctx, () => ctx.services.accountPayments.cancel(principal(ctx), input));
   }
 
-  /** Reads the payment (and transaction) as they are now and maps a recorded decline to userErrors. */
+  /**
+   * Answers with the payment (and transaction) as the step left them, read again only on a replay
+   * or when reading them needs more than the step holds, and maps a recorded decline to userErrors.
+   */
   private async respond(ctx: Context, step: () => Promise<StepOutcome>): Promise<PaymentPayload> {
+    const payments = ctx.services.payments;
     return mutate<PaymentPayload>(
       async () => {
         const outcome = await step();
-        const payment = (await ctx.services.payments.get(principal(ctx), outcome.paymentId))!;
-        const transaction = outcome.transactionId ? await ctx.services.payments.getTransaction(principal(ctx), outcome.transactionId) : null;
+        const payment = (outcome.payment ? await payments.readableAsWritten(principal(ctx), outcome.payment) : await payments.get(principal(ctx), outcome.paymentId))!;
+        const transaction = outcome.transaction
+          ? await payments.transactionReadableAsWritten(principal(ctx), outcome.payment!, outcome.transaction)
+          : outcome.transactionId
+            ? await payments.getTransaction(principal(ctx), outcome.transactionId)
+            : null;
         return {
           payment: paymentView(payment),
           transaction: transaction && transactionView(transaction, payment),

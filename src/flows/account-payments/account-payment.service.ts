@@ -1,5 +1,6 @@
-import { accessFilter, type TokenPrincipal } from '../../access';
-import { Account, AccountKind } from '../../accounts/account.entity';
+import { accessFilter, accountFacts, can, type TokenPrincipal } from '../../access';
+import { accountDirectory, type AccountIdentity } from '../../accounts/account-directory';
+import { AccountKind } from '../../accounts/account.entity';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
 import { currencyAsset, MAX_AMOUNT, normalizeAmount, parseAmount } from '../../money/money';
@@ -42,6 +43,12 @@ export interface StepOutcome {
   paymentId: string;
   transactionId?: string;
   declined?: PaygridError;
+  /**
+   * The payment and transaction as the step left them, so that the answer needs no read; absent on
+   * a replay, whose answer is the payment as it is now.
+   */
+  payment?: Payment;
+  transaction?: PaymentTransaction;
 }
 
 function cleanReference(reference: string | null | undefined): string | null {
@@ -52,10 +59,21 @@ function cleanReference(reference: string | null | undefined): string | null {
   return value;
 }
 
+/** The ledger transfer that reserves a transaction's funds: `trf_` and the transaction's own id. */
+const TRANSFER_OF_TRANSACTION = "'trf_' || substr(id, 5)";
+
+/** A pending transaction as a step's set-based update returns it. */
+interface PendingTransaction {
+  id: string;
+  amount: bigint;
+  reference: string | null;
+  transferId: string | null;
+}
+
 type StoredOutcome = { paymentId: string; transactionId?: string; declined?: { code: ErrorCode; field: string[] | null; message: string } };
 
 function toStored(outcome: StepOutcome): StoredOutcome {
-  const { declined, ...rest } = outcome;
+  const { declined, payment: _payment, transaction: _transaction, ...rest } = outcome;
   return declined ? { ...rest, declined: { code: declined.code, field: declined.field, message: declined.message } } : rest;
 }
 
@@ -82,7 +100,8 @@ export class AccountPaymentService {
     const asset = currencyAsset(input.currency, 'currency');
     const reference = cleanReference(input.reference);
     return this.db.transaction(async (tx) => {
-      const { result } = await once(
+      let created: Payment | undefined;
+      const { result, replayed } = await once(
         tx,
         {
           scope: `${clientId}:request_id`,
@@ -90,12 +109,11 @@ export class AccountPaymentService {
           keyField: 'requestId',
           operation: 'createAccountPayment',
           request: { accountId: input.accountId, sellerId: input.sellerId, currency: asset.assetCode, reference },
+          workFirst: true,
         },
         async () => {
-          const payFrom = accessFilter(principal, 'payFrom', 'account');
-          const buyer = payFrom && (await tx.em.findOne(Account, { $and: [{ id: input.accountId, kind: AccountKind.CUSTOMER }, payFrom] }));
+          const { buyer, seller } = await this.parties(tx, principal, input);
           if (!buyer) throw new PaygridError(ErrorCode.NOT_FOUND, 'accountId');
-          const seller = await tx.em.findOne(Account, { id: input.sellerId, kind: AccountKind.CUSTOMER });
           if (!seller) throw new PaygridError(ErrorCode.NOT_FOUND, 'sellerId');
           if (seller.id === buyer.id) throw new PaygridError(ErrorCode.SAME_ACCOUNT, 'sellerId');
           if (buyer.assetCode !== asset.assetCode) {
@@ -122,11 +140,23 @@ export class AccountPaymentService {
             updatedAt: new Date(),
           });
           recordPaymentEvent(tx, payment, 'payment.created', { requestId: input.requestId });
+          created = payment;
           return { paymentId: payment.id };
         },
       );
-      return { paymentId: String(result.paymentId) };
+      return { paymentId: String(result.paymentId), payment: replayed ? undefined : created };
     });
+  }
+
+  /** The buyer's account, if the principal may pay from it, and the seller's, both customer accounts. */
+  private async parties(tx: Tx, principal: TokenPrincipal, input: CreateAccountPaymentInput): Promise<{ buyer?: AccountIdentity; seller?: AccountIdentity }> {
+    const accounts = await accountDirectory(this.db).of([input.accountId, input.sellerId], tx);
+    const customer = (id: string) => {
+      const account = accounts.get(id);
+      return account?.kind === AccountKind.CUSTOMER ? account : undefined;
+    };
+    const buyer = customer(input.accountId);
+    return { buyer: buyer && can(principal, 'payFrom', { kind: 'account', account: accountFacts(buyer) }) ? buyer : undefined, seller: customer(input.sellerId) };
   }
 
   /** Adds a pending transaction; only while the payment is pending (not yet authorized). */
@@ -156,7 +186,7 @@ export class AccountPaymentService {
       });
       payment.amount += amount;
       recordPaymentEvent(tx, payment, 'payment.transaction_added', { transactionId: transaction.id, transactionAmount: amount.toString() });
-      return { paymentId: payment.id, transactionId: transaction.id };
+      return { paymentId: payment.id, transactionId: transaction.id, payment, transaction };
     });
   }
 
@@ -170,7 +200,7 @@ export class AccountPaymentService {
       transaction.state = TransactionState.REVERTED;
       payment.amount -= transaction.amount;
       recordPaymentEvent(tx, payment, 'payment.transaction_cancelled', { transactionId: transaction.id });
-      return { paymentId: payment.id, transactionId: transaction.id };
+      return { paymentId: payment.id, transactionId: transaction.id, payment, transaction };
     });
   }
 
@@ -181,25 +211,27 @@ export class AccountPaymentService {
   async authorize(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
     return this.step(actor, 'authorizePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.AUTHORIZED, 'paymentId');
-      const transactions = await this.pendingTransactions(tx, payment);
+      // Each transaction's transfer is named after it, so that one statement both reads the
+      // transactions and points them at their transfers.
+      const transactions = await this.updatePending(tx, payment, `transfer_id = ${TRANSFER_OF_TRANSACTION}`, []);
       try {
-        const transfers = await this.ledger.reserve(tx, {
+        await this.ledger.reserve(tx, {
           debitAccountId: payment.payerAccountId!,
           creditAccountId: payment.beneficiaryAccountId!,
           purpose: 'payment',
-          legs: transactions.map((t) => ({ amount: t.amount, reference: t.reference })),
+          legs: transactions.map((t) => ({ id: t.transferId!, amount: t.amount, reference: t.reference })),
           field: 'paymentId',
         });
-        transactions.forEach((t, i) => (t.transferId = transfers[i].id));
         this.move(payment, AccountPaymentStatus.AUTHORIZED);
         recordPaymentEvent(tx, payment, 'payment.authorized');
-        return { paymentId: payment.id };
+        return { paymentId: payment.id, payment };
       } catch (error) {
         if (!isPaygridError(error) || error.code !== ErrorCode.INSUFFICIENT_FUNDS) throw error;
-        for (const t of transactions) this.moveTransaction(t, TransactionState.DECLINED);
+        transactionMachine.assertMove(TransactionState.PENDING, TransactionState.DECLINED);
+        await this.updatePending(tx, payment, 'state = ?, transfer_id = null', [TransactionState.DECLINED]);
         this.move(payment, AccountPaymentStatus.DECLINED);
         recordPaymentEvent(tx, payment, 'payment.declined', { reason: ErrorCode.INSUFFICIENT_FUNDS });
-        return { paymentId: payment.id, declined: error };
+        return { paymentId: payment.id, declined: error, payment };
       }
     });
   }
@@ -208,12 +240,12 @@ export class AccountPaymentService {
   async execute(actor: TokenPrincipal, input: PaymentStepInput): Promise<StepOutcome> {
     return this.step(actor, 'executePayment', input, {}, async (tx, payment) => {
       accountPaymentMachine.assertMove(payment.flowState as AccountPaymentStatus, AccountPaymentStatus.COMPLETED, 'paymentId');
-      const transactions = await this.pendingTransactions(tx, payment);
+      transactionMachine.assertMove(TransactionState.PENDING, TransactionState.COMPLETED);
+      const transactions = await this.updatePending(tx, payment, 'state = ?', [TransactionState.COMPLETED]);
       await this.ledger.post(tx, transactions.map((t) => t.transferId!));
-      for (const t of transactions) this.moveTransaction(t, TransactionState.COMPLETED);
       this.move(payment, AccountPaymentStatus.COMPLETED);
       recordPaymentEvent(tx, payment, 'payment.completed');
-      return { paymentId: payment.id };
+      return { paymentId: payment.id, payment };
     });
   }
 
@@ -227,7 +259,7 @@ export class AccountPaymentService {
       for (const t of transactions) this.moveTransaction(t, TransactionState.REVERTED);
       this.move(payment, AccountPaymentStatus.CANCELLED);
       recordPaymentEvent(tx, payment, 'payment.cancelled');
-      return { paymentId: payment.id };
+      return { paymentId: payment.id, payment };
     });
   }
 
@@ -245,14 +277,16 @@ export class AccountPaymentService {
   ): Promise<StepOutcome> {
     validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
     return this.db.transaction(async (tx) => {
+      let outcome: StepOutcome | undefined;
       const run = async (): Promise<StoredOutcome> => {
         const allowed = accessFilter(actor, 'act', 'payment');
         const payment =
           allowed && (await tx.em.findOne(Payment, { $and: [{ id: input.paymentId, flow: PaymentFlow.ACCOUNT_PAYMENT }, allowed] }, { lockMode: tx.forUpdate }));
         if (!payment) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
-        return toStored(await work(tx, payment));
+        outcome = await work(tx, payment);
+        return toStored(outcome);
       };
-      const { result } = await once(
+      const { result, replayed } = await once(
         tx,
         {
           scope: `${actor.clientId}:idempotency`,
@@ -260,17 +294,33 @@ export class AccountPaymentService {
           keyField: 'idempotencyKey',
           operation,
           request: { paymentId: input.paymentId, ...request },
+          workFirst: true,
         },
         run,
       );
-      return fromStored(result as StoredOutcome);
+      return replayed ? fromStored(result as StoredOutcome) : outcome!;
     });
   }
 
-  private async pendingTransactions(tx: Tx, payment: Payment): Promise<PaymentTransaction[]> {
-    const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING }, { orderBy: { id: 'asc' } });
-    if (!transactions.length) throw new PaygridError(ErrorCode.PAYMENT_EMPTY, 'paymentId');
-    return transactions;
+  /**
+   * Changes every pending transaction of the payment in one statement (`assignments`, SQL with
+   * their `params`) and returns them as they were read, in creation order; PAYMENT_EMPTY when there
+   * is none. The payment's row lock keeps the set from changing meanwhile.
+   */
+  private async updatePending(tx: Tx, payment: Payment, assignments: string, params: unknown[]): Promise<PendingTransaction[]> {
+    const rows = (await tx.em
+      .getConnection()
+      .execute(
+        `update payment_transaction set updated_at = ?, ${assignments} where payment_id = ? and state = ?
+         returning id, cast(amount as text) as amount, reference, transfer_id`,
+        [tx.em.getPlatform().processDateProperty(new Date()), ...params, payment.id, TransactionState.PENDING],
+        'all',
+        tx.em.getTransactionContext(),
+      )) as Array<{ id: string; amount: string; reference: string | null; transfer_id: string | null }>;
+    if (!rows.length) throw new PaygridError(ErrorCode.PAYMENT_EMPTY, 'paymentId');
+    return rows
+      .map((row) => ({ id: row.id, amount: BigInt(row.amount), reference: row.reference, transferId: row.transfer_id }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private move(payment: Payment, to: AccountPaymentStatus): void {

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { ConcurrentWriteConflict, type Tx } from '../../persistence/database';
+import { ConcurrentWriteConflict, RepeatSuspected, type Tx } from '../../persistence/database';
 import { ErrorCode, PaygridError } from '../errors';
 import { sha256 } from '../ids';
 import { IDEMPOTENCY_KEY_MAX, IdempotencyRecord } from './idempotency-record.entity';
@@ -20,6 +20,12 @@ export interface IdempotentCall {
   request: unknown | ((at: Date) => unknown);
   /** Now by the caller's clock, stored with the key; the system time when absent. */
   now?: Date;
+  /**
+   * The work touches nothing but this database (no provider call, nothing sent): it may run before
+   * the key is claimed, and a duplicate's work is simply rolled back. The key is then claimed with
+   * its result in one insert, the only statement idempotency costs a first request.
+   */
+  workFirst?: boolean;
 }
 
 function canonical(value: unknown): string {
@@ -46,6 +52,12 @@ export function validateIdempotencyKey(key: string, field: string, max = IDEMPOT
  * claim and, once the first commits, replays it (IDEMPOTENCY_KEY_IN_FLIGHT if it cannot). A key
  * whose work rolled back is free again. `work` receives the normalized request. Returns the result
  * and whether it was replayed.
+ *
+ * With `workFirst`, the first attempt runs the work straight away and claims the key with its
+ * result in one `insert … on conflict do nothing`: a duplicate (committed, or concurrent: the insert
+ * waits for it) inserts nothing. That attempt, or one whose work failed (a repeat of a step that
+ * already moved the payment on is refused by the work), is rolled back and run again looking the
+ * key up first, as above: repeats and failures cost a second transaction, a first request one insert.
  */
 export async function once<R extends Record<string, unknown>, Q = unknown>(
   tx: Tx,
@@ -55,7 +67,19 @@ export async function once<R extends Record<string, unknown>, Q = unknown>(
   const now = call.now ?? new Date();
   const normalize = (at: Date) => (typeof call.request === 'function' ? (call.request as (at: Date) => unknown)(at) : call.request) as Q;
   const fingerprintOf = (request: Q) => sha256(`${call.operation}\n${canonical(request)}`);
-  const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key });
+  if (call.workFirst && !tx.lookUpKeysFirst) {
+    const request = normalize(now);
+    let result: R;
+    try {
+      result = await work(request);
+    } catch (error) {
+      throw new RepeatSuspected(error);
+    }
+    if (!(await claim(tx, call, fingerprintOf(request), result, now))) throw new RepeatSuspected();
+    return { result, replayed: false };
+  }
+  // Read untracked: the unit of work has nothing to write back to a record it only compares.
+  const existing = await tx.em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key }, { disableIdentityMap: true });
   if (existing) {
     if (existing.operation !== call.operation || existing.fingerprint !== fingerprintOf(normalize(existing.createdAt))) {
       throw new PaygridError(
@@ -67,6 +91,12 @@ export async function once<R extends Record<string, unknown>, Q = unknown>(
     return { result: existing.result as R, replayed: true };
   }
   const request = normalize(now);
+  const inFlight = () => new ConcurrentWriteConflict(`idempotency key ${call.key}`, new PaygridError(ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT, call.keyField));
+  if (call.workFirst) {
+    const result = await work(request);
+    if (!(await claim(tx, call, fingerprintOf(request), result, now))) throw inFlight();
+    return { result, replayed: false };
+  }
   try {
     await tx.em.insert(IdempotencyRecord, {
       scope: call.scope,
@@ -77,12 +107,22 @@ export async function once<R extends Record<string, unknown>, Q = unknown>(
       createdAt: now,
     });
   } catch (error) {
-    if (error instanceof UniqueConstraintViolationException) {
-      throw new ConcurrentWriteConflict(`idempotency key ${call.key}`, new PaygridError(ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT, call.keyField));
-    }
+    if (error instanceof UniqueConstraintViolationException) throw inFlight();
     throw error;
   }
   const result = await work(request);
   await tx.em.nativeUpdate(IdempotencyRecord, { scope: call.scope, key: call.key }, { result });
   return { result, replayed: false };
+}
+
+/** Claims the key with its result in one statement; false when another request holds it. */
+async function claim(tx: Tx, call: IdempotentCall, fingerprint: string, result: Record<string, unknown>, now: Date): Promise<boolean> {
+  const inserted = await tx.em.getConnection().execute<{ affectedRows: number }>(
+    `insert into idempotency_record (scope, ${tx.em.getPlatform().quoteIdentifier('key')}, operation, fingerprint, result, created_at)
+     values (?, ?, ?, ?, ?, ?) on conflict (scope, ${tx.em.getPlatform().quoteIdentifier('key')}) do nothing`,
+    [call.scope, call.key, call.operation, fingerprint, JSON.stringify(result), tx.em.getPlatform().processDateProperty(now)],
+    'run',
+    tx.em.getTransactionContext(),
+  );
+  return inserted.affectedRows === 1;
 }
