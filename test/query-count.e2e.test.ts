@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { balance, createPayment, fund, ledgerReport, openAccount, step } from './support/flows';
 import { createTestDatabase, startServer, type TestClient, type TestServer } from './support/server';
+import { StatementCounter, listing } from './support/statement-counter';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 const PAYMENTS = 60;
@@ -24,32 +24,20 @@ const PAGE_QUERY = `query($id: ID!, $first: Int!) {
   }
 }`;
 
-/**
- * The outbox sweeper polls for unpublished events every second, publishing after a commit claims
- * events in the background, and the scheduler polls for due jobs: none belongs to the request being
- * measured.
- */
-const BACKGROUND = /published_at["`]?\s+is\s+null|scheduled_job/i;
 
 describe('reads that do not multiply', () => {
   let server: TestServer;
   let merchant: TestClient;
   let buyer: string;
   let seller: string;
-  let counting = false;
-  let statements: string[] = [];
-  let lastActivity = Date.now();
+  const counter = new StatementCounter();
 
   before(async () => {
     server = await startServer({
       // Jobs run only when a test calls runDue: a background retry would change what is measured.
       // Tokens stay resolved for the whole file, so that every measured request is a warm one.
       config: { schedulerPollMs: 3_600_000, tokenCacheMs: 3_600_000 },
-      onQuery: (sql) => {
-        if (BACKGROUND.test(sql)) return;
-        lastActivity = Date.now();
-        if (counting) statements.push(sql);
-      },
+      onQuery: counter.onQuery,
     });
     merchant = await server.client();
     const operator = await server.operator();
@@ -64,20 +52,14 @@ describe('reads that do not multiply', () => {
       }
     }
     // Let the publication of the last commits finish, so that only the measured request is counted.
-    while (Date.now() - lastActivity < 300) await sleep(50);
+    await counter.quiet();
   });
   after(() => server.close());
 
   /** The SQL statements issued while serving one request for a page of `first` payments. */
   async function statementsFor(first: number): Promise<{ sql: string[]; nodes: any[] }> {
-    statements = [];
-    counting = true;
-    try {
-      const data = await server.ok(merchant.token, PAGE_QUERY, { id: buyer, first });
-      return { sql: statements, nodes: data.account.payments.nodes };
-    } finally {
-      counting = false;
-    }
+    const { result: data, sql } = await counter.count(() => server.ok(merchant.token, PAGE_QUERY, { id: buyer, first }));
+    return { sql, nodes: data.account.payments.nodes };
   }
 
   it('costs the same number of statements for a page of 10 and a page of 50', async (t) => {
@@ -98,7 +80,6 @@ describe('reads that do not multiply', () => {
     assert.deepEqual(large.nodes.slice(0, 10).map((n: any) => n.id), small.nodes.map((n: any) => n.id));
 
     t.diagnostic(`statements: first 10 → ${small.sql.length}, first 50 → ${large.sql.length}`);
-    const listing = (sql: string[]) => sql.map((s, i) => `  ${i + 1}. ${s}`).join('\n');
     assert.equal(large.sql.length, small.sql.length, `first 10:\n${listing(small.sql)}\nfirst 50:\n${listing(large.sql)}`);
     assert.ok(small.sql.length <= MAX_STATEMENTS, `${small.sql.length} statements for one page:\n${listing(small.sql)}`);
   });
@@ -108,17 +89,11 @@ describe('reads that do not multiply', () => {
       const account = await openAccount(server, merchant, 'EUR', `many-${i}`);
       await createPayment(server, merchant, { accountId: account, sellerId: seller, requestId: `many-${i}` });
     }
-    while (Date.now() - lastActivity < 300) await sleep(50);
+    await counter.quiet();
     const query = `query($first: Int!) { accounts(first: $first) { nodes { id payments(first: 5) { nodes { id payerAccountId beneficiaryAccountId } } } } }`;
     const measure = async (first: number) => {
-      statements = [];
-      counting = true;
-      try {
-        const data = await server.ok(merchant.token, query, { first });
-        return { sql: statements, nodes: data.accounts.nodes };
-      } finally {
-        counting = false;
-      }
+      const { result: data, sql } = await counter.count(() => server.ok(merchant.token, query, { first }));
+      return { sql, nodes: data.accounts.nodes };
     };
     const small = await measure(3);
     const large = await measure(30);
@@ -140,17 +115,11 @@ describe('reads that do not multiply', () => {
         await db.transaction((tx) => webhooks.enqueue(tx, { clientId: merchant.id, url: receiver.url(), eventType: 'X', body: { i }, scheme: 'standard' }));
       }
       await scheduler.runDue();
-      while (Date.now() - lastActivity < 300) await sleep(50);
+      await counter.quiet();
       const query = `query($first: Int!) { webhookDeliveries(first: $first) { nodes { id state attempts { number status } } } }`;
       const measure = async (first: number) => {
-        statements = [];
-        counting = true;
-        try {
-          const data = await server.ok(merchant.token, query, { first });
-          return { sql: statements, nodes: data.webhookDeliveries.nodes };
-        } finally {
-          counting = false;
-        }
+        const { result: data, sql } = await counter.count(() => server.ok(merchant.token, query, { first }));
+        return { sql, nodes: data.webhookDeliveries.nodes };
       };
       const small = await measure(5);
       const large = await measure(30);

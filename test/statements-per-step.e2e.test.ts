@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createPayment, fund, openAccount, step } from './support/flows';
 import { startServer, type TestClient, type TestServer } from './support/server';
+import { StatementCounter, listing } from './support/statement-counter';
 
 /**
  * What each step of an account payment costs in SQL statements, transaction control included
@@ -17,26 +17,19 @@ const EXPECTED: Record<string, number> = {
   repeatedExecutePayment: 4,
 };
 
-/** Background work that belongs to no request: the sweeper's poll, the outbox's marks, the scheduler. */
-const BACKGROUND = /published_at["`]?\s+is\s+null|scheduled_job/i;
 
 describe('statements per payment step', () => {
   let server: TestServer;
   let merchant: TestClient;
   let buyer: string;
   let seller: string;
-  let statements: string[] | null = null;
-  let lastActivity = Date.now();
+  const counter = new StatementCounter();
 
   before(async () => {
     server = await startServer({
       // No background job, and the token believed for the whole test: the warm path, deterministic.
       config: { schedulerPollMs: 3_600_000, tokenCacheMs: 3_600_000 },
-      onQuery: (sql) => {
-        if (BACKGROUND.test(sql)) return;
-        lastActivity = Date.now();
-        statements?.push(sql);
-      },
+      onQuery: counter.onQuery,
     });
     merchant = await server.client();
     const operator = await server.operator();
@@ -51,24 +44,14 @@ describe('statements per payment step', () => {
   });
   after(() => server.close());
 
-  async function counted<T>(run: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-    while (Date.now() - lastActivity < 300) await sleep(50);
-    statements = [];
-    try {
-      const result = await run();
-      return { result, sql: statements };
-    } finally {
-      statements = null;
-    }
-  }
 
   it('costs each step only the statements its work needs', async (t) => {
     const figures: Record<string, number> = {};
     const listings: string[] = [];
     const measure = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      const { result, sql } = await counted(run);
+      const { result, sql } = await counter.count(run);
       figures[name] = sql.length;
-      listings.push(`${name}: ${sql.length}\n${sql.map((s, i) => `  ${i + 1}. ${s}`).join('\n')}`);
+      listings.push(`${name}: ${sql.length}\n${listing(sql)}`);
       return result;
     };
     const created = await measure('createAccountPayment', () => createPayment(server, merchant, { accountId: buyer, sellerId: seller, requestId: 'counted' }));
