@@ -220,9 +220,3 @@ export function accessFilter<K extends ObjectKind>(principal: Principal, action:
   if (!alternatives.length) return null;
   return alternatives.length === 1 ? alternatives[0] : { $or: alternatives };
 }
-
-/** The principal kinds a cell allows at all (for the access matrix). */
-export function allowedKinds(kind: ObjectKind, action: string): PrincipalKind[] {
-  const cell = (POLICY as Table)[kind][action] as { [P in PrincipalKind]?: Rule };
-  return (Object.keys(cell) as PrincipalKind[]).filter((k) => cell[k]!.length > 0);
-}

@@ -20,8 +20,6 @@ export type Principal =
 
 export type PrincipalKind = Principal['kind'];
 
-export const PRINCIPAL_KINDS: readonly PrincipalKind[] = ['merchant', 'operator', 'payer', 'payment', 'payerSession'];
-
 /** A token-holding principal: what GraphQL and REST callers are. */
 export type TokenPrincipal = Exclude<Principal, { kind: 'payerSession' }>;
 
