@@ -213,7 +213,7 @@ describe('access matrix: every face of every object kind answers as the policy s
         kind: 'payment',
         action: 'act',
         applies: isFlow(PaymentFlow.ORDER),
-        run: mutationFace(mutation, 'OrderStepInput', (o) => ({ orderId: o.id, idempotencyKey: key() })),
+        run: mutationFace(mutation, mutation === 'captureOrder' ? 'CaptureOrderInput' : 'OrderStepInput', (o) => ({ orderId: o.id, idempotencyKey: key() })),
       }),
     ),
     ...(['capture', 'cancel'] as const).map(
