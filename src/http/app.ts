@@ -116,7 +116,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxAttempts: config.webhookMaxAttempts,
   });
   const refunds = new RefundService(db, ledger, clock);
-  const expiry = new AuthorizationExpiry(db, scheduler, clock, config.authorizationSweepSeconds * 1000);
+  const expiry = new AuthorizationExpiry(db, clock, scheduler, config.authorizationSweepSeconds * 1000);
   const services: Services = {
     db,
     clock,
@@ -245,7 +245,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
-  await expiry.start();
   scheduler.start();
   tokens.start();
   const address = http.server.address();

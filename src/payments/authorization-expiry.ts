@@ -1,17 +1,15 @@
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
-import type { Tx } from '../persistence/database';
 import { Payment, type PaymentFlow } from './payment.entity';
 
-export const EXPIRE_AUTHORIZATIONS_JOB = 'payment.expire-authorizations';
+export const EXPIRE_AUTHORIZATIONS_SWEEP = 'payment.expire-authorizations';
 
-/** Payments expired per sweep; a sweep that finds more runs again at once (the scheduler drains). */
+/** Payments expired per statement that finds them; a full batch is followed by another. */
 const SWEEP_BATCH = 200;
 
-/** Schedules timed work in the caller's transaction, and runs it. */
-export interface SweepJobs {
-  schedule(tx: Tx, job: { kind: string; runAt: Date; payload: Record<string, unknown>; key?: string }): Promise<unknown>;
-  register<P>(kind: string, handler: (payload: P) => Promise<void>): void;
+/** Where sweeps run: the scheduler's rounds. */
+export interface Sweeps {
+  sweep(name: string, everyMs: number, handler: () => Promise<void>): void;
 }
 
 /** How a flow lets a lapsed authorization go: in its own transaction, with the payment locked, checking again. */
@@ -24,50 +22,43 @@ export interface ExpiringFlow {
 /**
  * Authorizations that are never captured or executed lapse: each flow stamps the payment's
  * `authorizationExpiresAt` when it authorizes (in the update it writes anyway, so the hot path pays
- * no statement for it), and one recurring scheduler job sweeps what is due and hands each payment
- * to its flow, which voids the reservation through the ledger and records the change. The sweep is
- * keyed by its time slot, so with several instances one runs per slot.
+ * no statement for it), and a sweep of the scheduler finds what is due by that column and hands each
+ * payment to its flow, which voids the reservation through the ledger and records the change.
  */
 export class AuthorizationExpiry {
   private readonly flows = new Map<PaymentFlow, ExpiringFlow>();
 
   constructor(
     private readonly db: Database,
-    private readonly jobs: SweepJobs,
     private readonly clock: Clock,
-    private readonly sweepMs: number,
+    sweeps: Sweeps,
+    everyMs: number,
   ) {
-    jobs.register(EXPIRE_AUTHORIZATIONS_JOB, () => this.sweep());
+    sweeps.sweep(EXPIRE_AUTHORIZATIONS_SWEEP, everyMs, () => this.sweep());
   }
 
   register(flow: PaymentFlow, rules: ExpiringFlow): void {
     this.flows.set(flow, rules);
   }
 
-  /** Schedules the sweep of the current slot, unless an instance did already. */
-  async start(): Promise<void> {
-    await this.db.transaction((tx) => this.scheduleSlot(tx, Math.floor(this.clock.now().getTime() / this.sweepMs)));
-  }
-
-  /** Expires what is due, then schedules the next slot's sweep. */
+  /** Expires every payment whose authorization lapsed by now. */
   async sweep(): Promise<void> {
+    if (!this.flows.size) return;
     const now = this.clock.now();
-    const due = await this.db.reader().find(
-      Payment,
-      {
-        authorizationExpiresAt: { $lte: now },
-        $or: [...this.flows].map(([flow, rules]) => ({ flow, flowState: { $in: [...rules.states] } })),
-      },
-      { fields: ['id', 'flow'], orderBy: { authorizationExpiresAt: 'asc', id: 'asc' }, limit: SWEEP_BATCH },
-    );
-    for (const payment of due) await this.flows.get(payment.flow)!.expire(payment.id);
-    const slot = Math.floor(now.getTime() / this.sweepMs);
-    // A full batch leaves more due: another sweep of this slot, after the last payment seen.
-    await this.db.transaction((tx) => (due.length === SWEEP_BATCH ? this.scheduleSlot(tx, slot, due[due.length - 1].id) : this.scheduleSlot(tx, slot + 1)));
-  }
-
-  private scheduleSlot(tx: Tx, slot: number, after?: string): Promise<unknown> {
-    const runAt = after ? this.clock.now() : new Date(slot * this.sweepMs);
-    return this.jobs.schedule(tx, { kind: EXPIRE_AUTHORIZATIONS_JOB, runAt, payload: {}, key: after ? `slot:${slot}:${after}` : `slot:${slot}` });
+    let after: string | null = null;
+    for (;;) {
+      const due: Array<Pick<Payment, 'id' | 'flow'>> = await this.db.reader().find(
+        Payment,
+        {
+          authorizationExpiresAt: { $lte: now },
+          $or: [...this.flows].map(([flow, rules]) => ({ flow, flowState: { $in: [...rules.states] } })),
+          ...(after ? { id: { $gt: after } } : {}),
+        },
+        { fields: ['id', 'flow'], orderBy: { id: 'asc' }, limit: SWEEP_BATCH },
+      );
+      for (const payment of due) await this.flows.get(payment.flow)!.expire(payment.id);
+      if (due.length < SWEEP_BATCH) return;
+      after = due[due.length - 1].id;
+    }
   }
 }
