@@ -49,7 +49,7 @@ export class PaymentView {
   @Field(() => RefundStatus, { nullable: true, description: 'null until a refund; then PARTIALLY_REFUNDED or REFUNDED. `state` and `flowState` stay as they were.' })
   refundStatus!: RefundStatus | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the authorization lapses if it is not captured or executed by then (its reservation released, the payment expired).' })
+  @Field(() => Date, { nullable: true, description: 'When the authorization lapses if it is not captured or executed by then (its reservation released, the payment expired); null once captured, executed or cancelled; after an expiry, the deadline it missed.' })
   authorizationExpiresAt!: Date | null;
 
   @Field(() => ID, { nullable: true, description: 'The account that pays.' })

@@ -276,6 +276,7 @@ export class AccountPaymentService {
       await this.ledger.void(tx, reserved);
       for (const t of transactions) this.moveTransaction(t, TransactionState.REVERTED);
       this.move(payment, AccountPaymentStatus.CANCELLED);
+      payment.authorizationExpiresAt = null;
       recordPaymentEvent(tx, payment, 'payment.cancelled');
       return { paymentId: payment.id, payment };
     });

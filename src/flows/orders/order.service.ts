@@ -229,7 +229,16 @@ export class OrderService {
           key: input.requestId,
           keyField: 'requestId',
           operation: 'createOrder',
-          request: { payer: caller.userId, externalId, items, ...urls, recurrent: caller.recurrent, captureMode, beneficiaryAccountId },
+          // The new options join the request only when used, so that keys from before them still replay.
+          request: {
+            payer: caller.userId,
+            externalId,
+            items,
+            ...urls,
+            recurrent: caller.recurrent,
+            ...(captureMode !== CaptureMode.SINGLE ? { captureMode } : {}),
+            ...(beneficiaryAccountId ? { beneficiaryAccountId } : {}),
+          },
         },
         () => work(tx),
       );
@@ -351,10 +360,7 @@ export class OrderService {
           released: (payment.amount - payment.capturedAmount).toString(),
         });
         await this.scheduleCompletion(tx, paymentId);
-      } else {
-        return;
       }
-      payment.authorizationExpiresAt = null;
     });
   }
 
@@ -462,7 +468,8 @@ export class OrderService {
     this.move(payment, to, 'orderId');
     if (order.transferId) await this.ledger.void(tx, [order.transferId]);
     order.transferId = null;
-    payment.authorizationExpiresAt = null;
+    // An expired order keeps the deadline it missed; a cancelled one has none left.
+    if (to === OrderStatus.CANCELLED) payment.authorizationExpiresAt = null;
     await this.changed(tx, payment, order, type);
   }
 

@@ -68,7 +68,7 @@ export class OrderView {
   @Field(() => ID, { description: 'Your account that receives the captures.' })
   beneficiaryAccountId!: string;
 
-  @Field(() => Date, { nullable: true, description: 'When an approval not fully captured lapses: the rest of the reservation is released.' })
+  @Field(() => Date, { nullable: true, description: 'When an approval not fully captured lapses: the rest of the reservation is released. Null once the captures ended or the order was cancelled; after an expiry, the deadline it missed.' })
   authorizationExpiresAt!: Date | null;
 
   @Field(() => [OrderItemView], { description: 'The items, as sent.' })
