@@ -11,12 +11,18 @@ import { validate } from './support/webview';
 
 const REDIRECT = 'http://127.0.0.1:9/shop/powens-callback';
 
-/** The sandbox bank, counting the cancellations it is asked for. */
+/** The sandbox bank, counting the cancellations it is asked for; `failNextCancel` drops the next one's answer. */
 class CountingBank extends SandboxBank {
   cancels = 0;
-  override cancel(request: CancelRequest): Promise<CancelAnswer> {
+  failNextCancel = false;
+  override async cancel(request: CancelRequest): Promise<CancelAnswer> {
     this.cancels += 1;
-    return super.cancel(request);
+    const answer = await super.cancel(request);
+    if (this.failNextCancel) {
+      this.failNextCancel = false;
+      throw new Error('connection reset before the answer');
+    }
+    return answer;
   }
 }
 
@@ -29,11 +35,11 @@ describe(`a merchant cancels a bank payment initiation (CancelledByClient) (${us
 
   const admin = () => server.token(merchant.id, merchant.secret, 'payments:admin');
 
-  async function create(): Promise<string> {
+  async function create(executionDateType = 'instant'): Promise<string> {
     const data = await server.ok(await admin(), `mutation($input: CreateInitiationInput!) { createInitiation(input: $input) { initiation { id } userErrors { code } } }`, {
       input: {
         clientRedirectUri: REDIRECT,
-        instructions: [initiationInstruction({ amount: '20.00' })],
+        instructions: [initiationInstruction({ amount: '20.00', executionDateType })],
         payerIdentity: { kind: 'individual', firstName: 'Germaine', lastName: 'Michu', birthDate: '1963-01-01' },
         idempotencyKey: `ini-${Math.random().toString(36).slice(2)}`,
       },
@@ -42,8 +48,8 @@ describe(`a merchant cancels a bank payment initiation (CancelledByClient) (${us
   }
 
   /** Created, validated by the payer in the webview and confirmed at the bank: pending. */
-  async function pendingAt(connectorUuid?: string): Promise<string> {
-    const id = await create();
+  async function pendingAt(connectorUuid?: string, executionDateType = 'instant'): Promise<string> {
+    const id = await create(executionDateType);
     const token = await server.ok(await admin(), `mutation($input: CreateInitiationTokenInput!) { createInitiationToken(input: $input) { validationUrl } }`, { input: { paymentId: id } });
     await validate(server, token.createInitiationToken.validationUrl, { bank: connectorUuid });
     assert.equal(await state(id), 'PENDING');
@@ -116,6 +122,22 @@ describe(`a merchant cancels a bank payment initiation (CancelledByClient) (${us
     const noCancel = await pendingAt(SANDBOX_INSTANT_BANK.uuid);
     const unavailable = await cancel(noCancel);
     assert.deepEqual(unavailable.userErrors.map((e: any) => [e.code, e.field]), [['CANCEL_NOT_AVAILABLE', ['paymentId']]]);
+  });
+
+  it('answers BANK_ANSWER_PENDING when the bank’s answer is lost, and the scheduler finishes the cancellation with the same key', async () => {
+    // Executed on the next TARGET2 open day: still cancellable once the reconciliation runs.
+    const id = await pendingAt(undefined, 'first_open_day');
+    bank.failNextCancel = true;
+    const lost = await cancel(id);
+    assert.deepEqual(lost.userErrors.map((e: any) => [e.code, e.field]), [['BANK_ANSWER_PENDING', ['paymentId']]]);
+    assert.equal(await state(id), 'PENDING');
+    const asked = bank.cancels;
+    clock.advance(61_000);
+    await server.app.services.scheduler.runDue();
+    assert.equal(await state(id), 'REJECTED');
+    assert.equal(bank.cancels, asked + 1, 'asked once more, with the same key');
+    const read = await server.ok(await admin(), `query($id: ID!) { initiation(id: $id) { errorCode } }`, { id });
+    assert.equal(read.initiation.errorCode, 'CancelledByClient');
   });
 
   it('refuses a payment already rejected otherwise (PAYMENT_FINAL) and another client’s payment (NOT_FOUND)', async () => {
