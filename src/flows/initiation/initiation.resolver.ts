@@ -1,10 +1,10 @@
-import type { InitiationDetails } from './initiation.entity';
 import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../accounts/account.resolver';
 import { connectionOf } from '../../graphql/common.types';
 import { PaymentFlow } from '../../payments/payment.entity';
 import { boundToPayment, principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
+import type { InitiationDetails } from './initiation.entity';
 import {
   CancelInitiationInput,
   CreateInitiationInput,

@@ -1,4 +1,3 @@
-import type { OrderDetails } from './order.entity';
 import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { PageArgs } from '../../accounts/account.resolver';
 import { connectionOf } from '../../graphql/common.types';
@@ -6,6 +5,7 @@ import { PaymentFlow } from '../../payments/payment.entity';
 import { payerRequired, principal, requirePrincipal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
 import { Scope } from '../../oauth/scopes';
+import type { OrderDetails } from './order.entity';
 import { CaptureOrderInput, CreateOrderInput, OrderConnection, OrderFilter, OrderPayload, OrderStepInput, OrderView, orderView } from './order.types';
 
 @Resolver(() => OrderView)
