@@ -56,6 +56,31 @@ describe(`partial captures of orders and where their money goes (${usingPostgres
     await assertBooksBalance();
   });
 
+  it('captures in parts on the REST capture link too, with iumiCash-shaped amounts', async () => {
+    const { order } = await createOrder(server, world, '9.00', { captureMode: 'MULTIPLE' });
+    const post = (body: unknown, requestId?: string) =>
+      fetch(`${server.url}/orders/${order.id}/capture`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${world.vendor.token}`, 'content-type': 'application/json', ...(requestId ? { RequestId: requestId } : {}) },
+        body: JSON.stringify(body),
+      });
+    const first = await post({ amount: { value: '4.00', currency_code: 'EUR' } }, 'rest-capture-1');
+    assert.equal(first.status, 200);
+    const document = (await first.json()) as any;
+    assert.deepEqual([document.status, document.captured_total, document.capture_mode], ['partially_captured', { value: '4.00', currency_code: 'EUR' }, 'multiple']);
+    assert.equal((await post({ amount: { value: '4.00', currency_code: 'EUR' } }, 'rest-capture-1')).status, 200, 'the same RequestId replays');
+    const wrong = await post({ amount: { value: '1.00', currency_code: 'USD' } });
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(((await wrong.json()) as any).field_errors.map((f: any) => f.field), ['amount.currency_code']);
+    const bad = await post({ amount: { value: '1.001' } });
+    assert.deepEqual(((await bad.json()) as any).field_errors.map((f: any) => f.field), ['amount.value']);
+    const last = await post({ amount: { value: '1.00' }, final_capture: true });
+    assert.deepEqual(((await last.json()) as any).captured_total, { value: '5.00', currency_code: 'EUR' });
+    const read = await server.ok(world.vendor.token, `query($id: ID!) { order(id: $id) { status captured { value } } }`, { id: order.id });
+    assert.deepEqual(read.order, { status: 'CAPTURED', captured: { value: '500' } });
+    await assertBooksBalance();
+  });
+
   it('captures part of a SINGLE order once: the rest is released at once', async () => {
     const { order } = await createOrder(server, world, '30.00');
     assert.equal(order.captureMode, 'SINGLE');

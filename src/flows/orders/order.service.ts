@@ -45,6 +45,10 @@ export interface CaptureInput {
   amount?: string | null;
   /** Ends the captures: the rest of the reservation is released. Always so in capture mode single. */
   final?: boolean | null;
+  /** The amount's currency, when the caller names it (iumiCash's `currency_code`): it must be the order's. */
+  currencyCode?: string | null;
+  /** Where the amount came in, for errors. */
+  amountField?: string;
 }
 
 export interface OrderOptions {
@@ -276,17 +280,21 @@ export class OrderService {
    */
   async capture(vendor: Principal & { clientId: string }, paymentId: string, idempotencyKey: string | null, input: CaptureInput = {}): Promise<void> {
     if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
-    const amountText = input.amount == null || input.amount === '' ? null : normalizeAmount(input.amount, 'amount');
+    const field = input.amountField ?? 'amount';
+    const amountText = input.amount == null || input.amount === '' ? null : normalizeAmount(input.amount, field);
     await this.db.transaction(async (tx) => {
       const run = async () => {
         const { payment, order } = await this.allowed(tx, vendor, 'act', paymentId);
+        if (input.currencyCode != null && input.currencyCode !== payment.assetCode) {
+          throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'amount.currency_code', `The order is in ${payment.assetCode}.`);
+        }
         const left = payment.amount - payment.capturedAmount;
-        const part = amountText === null ? left : parseAmount(amountText, payment.assetScale, 'amount');
+        const part = amountText === null ? left : parseAmount(amountText, payment.assetScale, field);
         const final = order.captureMode === CaptureMode.SINGLE || input.final === true || part === left;
         const to = final ? OrderStatus.CAPTURED : OrderStatus.PARTIALLY_CAPTURED;
         orderMachine.assertMove(payment.flowState as OrderStatus, to, 'orderId');
         if (part > left) {
-          throw new PaygridError(ErrorCode.CAPTURE_EXCEEDS_AUTHORIZED, 'amount', `At most ${formatAmount(left, payment.assetScale)} ${payment.assetCode} is left to capture.`);
+          throw new PaygridError(ErrorCode.CAPTURE_EXCEEDS_AUTHORIZED, field, `At most ${formatAmount(left, payment.assetScale)} ${payment.assetCode} is left to capture.`);
         }
         let postedId = order.transferId!;
         if (part === left) {
@@ -331,7 +339,10 @@ export class OrderService {
           keyField: 'idempotencyKey',
           operation: 'captureOrder',
           // A whole capture keeps the request it always had, so that keys from before partial captures replay.
-          request: amountText === null && input.final == null ? { paymentId } : { paymentId, amount: amountText, final: input.final ?? null },
+          request:
+            amountText === null && input.final == null
+              ? { paymentId }
+              : { paymentId, amount: amountText, final: input.final ?? null, ...(input.currencyCode != null ? { currencyCode: input.currencyCode } : {}) },
         },
         run,
       );
