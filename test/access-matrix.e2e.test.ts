@@ -172,6 +172,22 @@ describe('access matrix: every face of every object kind answers as the policy s
       applies: isFlow(PaymentFlow.INITIATION),
       run: readFace(`query($id: ID!) { initiation(id: $id) { id } }`, (d) => d?.initiation),
     },
+    ...([
+      ['Query.payments', 'payments', undefined],
+      ['Query.orders', 'orders', isFlow(PaymentFlow.ORDER)],
+      ['Query.initiations', 'initiations', isFlow(PaymentFlow.INITIATION)],
+    ] as const).map(
+      ([operation, list, applies]): Face => ({
+        operation,
+        kind: 'payment',
+        action: 'read',
+        applies,
+        run: async (who, o) => {
+          const result = await gql(who.token!, `{ ${list}(first: 100) { nodes { id } } }`);
+          return result.data?.[list]?.nodes.some((n: any) => n.id === o.id) ? 'allowed' : 'refused';
+        },
+      }),
+    ),
     {
       operation: 'GET /checkout/:id',
       kind: 'payment',
@@ -213,7 +229,7 @@ describe('access matrix: every face of every object kind answers as the policy s
         kind: 'payment',
         action: 'act',
         applies: isFlow(PaymentFlow.ORDER),
-        run: mutationFace(mutation, 'OrderStepInput', (o) => ({ orderId: o.id, idempotencyKey: key() })),
+        run: mutationFace(mutation, mutation === 'captureOrder' ? 'CaptureOrderInput' : 'OrderStepInput', (o) => ({ orderId: o.id, idempotencyKey: key() })),
       }),
     ),
     ...(['capture', 'cancel'] as const).map(
@@ -305,6 +321,20 @@ describe('access matrix: every face of every object kind answers as the policy s
       },
     },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
+    // Last: these move money back or end a payment, which no face before them should meet.
+    {
+      operation: 'Mutation.refundPayment',
+      kind: 'payment',
+      action: 'refund',
+      run: mutationFace('refundPayment', 'RefundPaymentInput', (o) => ({ paymentId: o.id, amount: '0.01', idempotencyKey: key() })),
+    },
+    {
+      operation: 'Mutation.cancelInitiation',
+      kind: 'payment',
+      action: 'act',
+      applies: isFlow(PaymentFlow.INITIATION),
+      run: mutationFace('cancelInitiation', 'CancelInitiationInput', (o) => ({ paymentId: o.id })),
+    },
   ];
 
   /**

@@ -55,7 +55,7 @@ describe('the access policy decides the same on every face', () => {
     const berts = await createOrder(bert);
     assert.equal((await server.ok(ann, `query($id: ID!) { order(id: $id) { id } }`, { id: berts })).order, null);
     for (const mutation of ['captureOrder', 'cancelOrder']) {
-      const data = await server.ok(ann, `mutation($input: OrderStepInput!) { ${mutation}(input: $input) { order { id } userErrors { code field } } }`, {
+      const data = await server.ok(ann, `mutation($input: ${mutation === 'captureOrder' ? 'CaptureOrderInput' : 'OrderStepInput'}!) { ${mutation}(input: $input) { order { id } userErrors { code field } } }`, {
         input: { orderId: berts, idempotencyKey: `k-${Math.random()}` },
       });
       assert.deepEqual(data[mutation], { order: null, userErrors: [{ code: 'NOT_FOUND', field: ['orderId'] }] }, mutation);

@@ -44,6 +44,7 @@ const COLUMN_MAX: Record<string, number> = {
   'CreateAccountPaymentInput.requestId': 40,
   'CreateAccountPaymentInput.reference': 140,
   'AddPaymentTransactionInput.reference': 140,
+  'RefundPaymentInput.reference': 140,
   'FundAccountInput.reference': 200,
   'CreateOrderInput.requestId': 40,
   'CreateOrderInput.externalId': 255,
@@ -60,6 +61,7 @@ const COLUMN_MAX: Record<string, number> = {
   orderId: 40,
   deliveryId: 40,
   sellerId: 40,
+  beneficiaryAccountId: 40,
 };
 
 const TEXT_VALUES: Array<[string, (max: number | undefined) => string | null]> = [
@@ -145,6 +147,9 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     payment: { who: 'merchant', args: () => ({ id: ids.payment }) },
     transaction: { who: 'merchant', args: () => ({ id: ids.transaction }) },
     viewer: { who: 'merchant', args: () => ({}) },
+    payments: { who: 'merchant', args: () => ({ first: 5, filter: { flow: 'ACCOUNT_PAYMENT', accountId: ids.buyer } }) },
+    orders: { who: 'merchant', args: () => ({ first: 5, filter: { status: 'APPROVED', accountId: ids.buyer } }) },
+    initiations: { who: 'merchant', args: () => ({ first: 5, filter: { state: 'CREATED' } }) },
     webhookDeliveries: { who: 'merchant', args: () => ({ first: 5, paymentId: ids.initiation }) },
     webhookDelivery: { who: 'merchant', args: () => ({ id: 'whd_none' }) },
     // mutations
@@ -171,6 +176,8 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     },
     captureOrder: { who: 'merchant', args: () => ({ input: { orderId: ids.order, idempotencyKey: fresh('capture') } }) },
     cancelOrder: { who: 'merchant', args: () => ({ input: { orderId: ids.order, idempotencyKey: fresh('cancel-order') } }) },
+    refundPayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, amount: '1.00', reference: 'ref', idempotencyKey: fresh('refund') } }) },
+    cancelInitiation: { who: 'merchant', args: () => ({ input: { paymentId: ids.initiation } }) },
     createInitiation: {
       who: 'merchant',
       args: () => ({

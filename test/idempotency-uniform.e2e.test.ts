@@ -136,7 +136,7 @@ describe('idempotency made uniform', () => {
     for (const mutation of ['cancelOrder', 'captureOrder'] as const) {
       const id = await create(`uniform-${mutation}`);
       for (let i = 0; i < 2; i++) {
-        const data = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { ${mutation}(input: $input) { ${ORDER} } }`, {
+        const data = await server.ok(vendor.token, `mutation($input: ${mutation === 'captureOrder' ? 'CaptureOrderInput' : 'OrderStepInput'}!) { ${mutation}(input: $input) { ${ORDER} } }`, {
           input: { orderId: id, idempotencyKey: `${mutation}-key` },
         });
         assert.deepEqual(data[mutation].userErrors, [], `${mutation} #${i + 1}`);

@@ -147,7 +147,7 @@ describe('iumiCash-style orders', () => {
     });
     assert.equal(cancelled.cancelOrder.order.status, 'CANCELLED');
     assert.equal((await server.app.services.accounts.byIds([payerAccount]))[0].reserved, reserved - 2550n);
-    const capture = await server.ok(vendor.token, `mutation($input: OrderStepInput!) { captureOrder(input: $input) { ${ORDER_FIELDS} } }`, {
+    const capture = await server.ok(vendor.token, `mutation($input: CaptureOrderInput!) { captureOrder(input: $input) { ${ORDER_FIELDS} } }`, {
       input: { orderId: approved.id, idempotencyKey: `capture-${approved.id}` },
     });
     assert.equal(capture.captureOrder.userErrors[0].code, 'ILLEGAL_TRANSITION');

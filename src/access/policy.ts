@@ -175,6 +175,8 @@ export const POLICY = {
     read: { ...READ_PAYMENT, payerSession: [[isOrder, paidFromPayersAccount]] },
     /** Steps of the flow (authorize, execute, cancel, add or cancel a transaction, capture, issue a payment-scoped token): only the client that created it. */
     act: { merchant: [[createdByClient]], operator: [[createdByClient]], payer: [[createdByClient, paidFromPayersAccount]] },
+    /** Sends captured money back to the payer: the client that created the payment, acting for itself. */
+    refund: { merchant: [[createdByClient]], operator: [[createdByClient]] },
     /** The payer approves or declines an order on the checkout page. */
     approve: { payerSession: [[isOrder, paidFromPayersAccount]] },
     /** The payer validates a bank initiation in the webview, holding its payment-scoped token. */

@@ -23,6 +23,12 @@ export interface Config {
   webhookMaxAttempts: number;
   /** Days after which a bank payment initiation with no final status expires (PAYMENT_EXPIRE_DAYS). */
   paymentExpireDays: number;
+  /** Minutes an approved order holds the payer's funds before it lapses, uncaptured (ORDER_AUTHORIZATION_MINUTES). */
+  orderAuthorizationMinutes: number;
+  /** Minutes an authorized account payment holds the buyer's funds before it lapses, unexecuted (ACCOUNT_PAYMENT_AUTHORIZATION_MINUTES). */
+  accountPaymentAuthorizationMinutes: number;
+  /** How often lapsed authorizations are looked for and released (AUTHORIZATION_SWEEP_SECONDS). */
+  authorizationSweepSeconds: number;
   /** Password checks per username within the login window before further attempts get 429 (LOGIN_MAX_ATTEMPTS). */
   loginMaxAttempts: number;
   /** The login throttle's window, from the first attempt counted (LOGIN_WINDOW_MINUTES). */
@@ -75,6 +81,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryBaseMs: positiveInteger(env, 'WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
     paymentExpireDays: positiveInteger(env, 'PAYMENT_EXPIRE_DAYS', 7),
+    orderAuthorizationMinutes: positiveInteger(env, 'ORDER_AUTHORIZATION_MINUTES', 7 * 24 * 60),
+    accountPaymentAuthorizationMinutes: positiveInteger(env, 'ACCOUNT_PAYMENT_AUTHORIZATION_MINUTES', 7 * 24 * 60),
+    authorizationSweepSeconds: positiveInteger(env, 'AUTHORIZATION_SWEEP_SECONDS', 60),
     loginMaxAttempts: positiveInteger(env, 'LOGIN_MAX_ATTEMPTS', 5),
     loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
     passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),

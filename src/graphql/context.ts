@@ -19,7 +19,10 @@ import type { Scheduler } from '../jobs/scheduler';
 import type { Page, PageRequest } from '../shared/pagination';
 import type { Payment } from '../payments/payment.entity';
 import type { PaymentService } from '../payments/payment.service';
+import type { RefundService } from '../payments/refunds/refund.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
+import type { OrderDetails } from '../flows/orders/order.entity';
+import type { InitiationDetails } from '../flows/initiation/initiation.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
 import type { UserService } from '../users/user.service';
@@ -36,6 +39,7 @@ export interface Services {
   payments: PaymentService;
   accountPayments: AccountPaymentService;
   orders: OrderService;
+  refunds: RefundService;
   initiations: InitiationService;
   scheduler: Scheduler;
   webhooks: WebhookService;
@@ -62,6 +66,14 @@ export function createLoaders(services: Services) {
       groupBy(await services.payments.transactionsOf(ids), 'paymentId', ids),
     ),
     events: new DataLoader<string, DomainEvent[]>(async (ids) => groupBy(await services.payments.events(ids), 'aggregateId', ids)),
+    orderDetails: new DataLoader<string, OrderDetails | null>(async (ids) => {
+      const rows = new Map((await services.orders.details(ids)).map((d) => [d.paymentId, d]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
+    initiationDetails: new DataLoader<string, InitiationDetails | null>(async (ids) => {
+      const rows = new Map((await services.initiations.details(ids)).map((d) => [d.paymentId, d]));
+      return ids.map((id) => rows.get(id) ?? null);
+    }),
     webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
     /** Each account's page of payments, as the principal may read them: one batch per page size and cursor. */
     accountPayments: new DataLoader<AccountPaymentsKey, Page<Payment>, string>(

@@ -23,6 +23,8 @@ import { TokenService, type Caller } from '../oauth/token.service';
 import { Database } from '../persistence/database';
 import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
+import { AuthorizationExpiry } from '../payments/authorization-expiry';
+import { RefundService } from '../payments/refunds/refund.service';
 import { systemClock, type Clock } from '../shared/clock';
 import { Scheduler } from '../jobs/scheduler';
 import { OutboundHttp } from '../outbound/outbound-http';
@@ -113,6 +115,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
   });
+  const refunds = new RefundService(db, ledger, clock);
+  const expiry = new AuthorizationExpiry(db, clock, scheduler, config.authorizationSweepSeconds * 1000);
   const services: Services = {
     db,
     clock,
@@ -123,8 +127,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
-    accountPayments: new AccountPaymentService(db, ledger),
-    orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
+    accountPayments: new AccountPaymentService(db, ledger, clock, { authorizationMs: config.accountPaymentAuthorizationMinutes * 60_000 }, refunds, expiry),
+    orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock, { authorizationMs: config.orderAuthorizationMinutes * 60_000 }, refunds, expiry),
+    refunds,
     initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
     scheduler,
     webhooks,

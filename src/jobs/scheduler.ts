@@ -42,6 +42,14 @@ export interface NewJob<P> {
   key?: string;
 }
 
+/** State-driven work a round does besides jobs (see `sweep`). */
+interface Sweep {
+  everyMs: number;
+  handler: () => Promise<void>;
+  /** When this instance last ran it, by the clock; null: not yet. */
+  last: number | null;
+}
+
 interface Kind {
   handler: JobHandler<any>;
   maxAttempts: number;
@@ -73,6 +81,7 @@ function describe(error: unknown): string {
  */
 export class Scheduler {
   private readonly kinds = new Map<string, Kind>();
+  private readonly sweeps = new Map<string, Sweep>();
   private timer: NodeJS.Timeout | null = null;
   /** Rounds of one instance run one after another: `runDue()` waits for the one under way. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -94,6 +103,17 @@ export class Scheduler {
       leaseMs: options.leaseMs ?? 60_000,
       retry: options.retry ?? DEFAULT_RETRY,
     });
+  }
+
+  /**
+   * Registers a sweep: timed work whose due items are read from their own rows (an authorization's
+   * deadline), so nothing is scheduled per item and a sweep cut short is simply done again by the
+   * next. Rounds run it, before claiming jobs, at most every `everyMs` by the clock; every instance
+   * sweeps, so handlers lock and re-check what they change. Sweeps are not counted as runs.
+   */
+  sweep(name: string, everyMs: number, handler: () => Promise<void>): void {
+    if (this.sweeps.has(name)) throw new Error(`sweep ${name} is already registered`);
+    this.sweeps.set(name, { everyMs, handler, last: null });
   }
 
   /** Schedules a job inside the caller's transaction: it exists if and only if that transaction commits. */
@@ -157,7 +177,22 @@ export class Scheduler {
     await this.queue;
   }
 
+  private async runSweeps(): Promise<void> {
+    const now = this.clock.now().getTime();
+    for (const [name, sweep] of this.sweeps) {
+      if (sweep.last !== null && now - sweep.last < sweep.everyMs) continue;
+      sweep.last = now;
+      try {
+        await sweep.handler();
+      } catch (error) {
+        this.log.error({ err: error, sweep: name }, 'sweep failed; the next round tries again');
+        sweep.last = null;
+      }
+    }
+  }
+
   private async drain(): Promise<number> {
+    if (!this.stopping) await this.runSweeps();
     let runs = 0;
     while (!this.stopping) {
       const claimed = await this.claim(this.options.batchSize ?? 20);

@@ -161,8 +161,8 @@ export class LedgerService {
     await this.insertEntries(tx, transfers);
   }
 
-  /** Voids pending transfers: the reserved funds become available again. */
-  async void(tx: Tx, transferIds: string[]): Promise<void> {
+  /** Voids pending transfers: the reserved funds become available again. Returns them as voided. */
+  async void(tx: Tx, transferIds: string[]): Promise<LedgerTransfer[]> {
     const transfers = await this.settle(tx, transferIds, TransferState.VOIDED);
     const byAccount = new Map<string, bigint>();
     for (const t of transfers) byAccount.set(t.debitAccountId, (byAccount.get(t.debitAccountId) ?? 0n) + t.amount);
@@ -176,6 +176,27 @@ export class LedgerService {
       if (rows.length !== 1) throw new Error(`ledger invariant broken: account ${accountId} reserves less than it voids`);
       recordBalanceEvent(tx, snapshot(rows[0]), transferIds);
     }
+    return transfers;
+  }
+
+  /**
+   * Posts part of a pending transfer (a partial capture): the transfer is voided and, in the same
+   * statements' transaction, its part reserved again and posted, and the rest reserved again as a
+   * pending transfer of its own (`keepRest`) or left released. The debited account held the whole
+   * amount a moment before, so the new reservations always fit.
+   */
+  async postPart(tx: Tx, transferId: string, amount: bigint, keepRest: boolean): Promise<{ posted: LedgerTransfer; rest: LedgerTransfer | null }> {
+    const [original] = await this.void(tx, [transferId]);
+    if (amount <= 0n || amount > original.amount) throw new Error(`ledger part out of range: ${amount} of ${original.amount}`);
+    const rest = original.amount - amount;
+    const [posted, kept] = await this.reserve(tx, {
+      debitAccountId: original.debitAccountId,
+      creditAccountId: original.creditAccountId,
+      purpose: original.purpose,
+      legs: [{ amount, reference: original.reference }, ...(keepRest && rest > 0n ? [{ amount: rest, reference: original.reference }] : [])],
+    });
+    await this.post(tx, [posted.id]);
+    return { posted, rest: kept ?? null };
   }
 
   /** Per asset: the sum of balances (zero when the books balance) and accounts that drift from their entries. */

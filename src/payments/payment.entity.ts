@@ -1,4 +1,4 @@
-import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Entity, Index, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
 import { MoneyType } from '../persistence/money-type';
 
 export enum PaymentFlow {
@@ -20,6 +20,15 @@ export enum PaymentState {
   FAILED = 'failed',
 }
 
+/**
+ * How much of a payment's captured money went back to the payer. Kept beside the flow's state, which
+ * stays where it is: a refund adds refund transactions to a payment, it never reopens it.
+ */
+export enum RefundStatus {
+  PARTIALLY_REFUNDED = 'partially_refunded',
+  REFUNDED = 'refunded',
+}
+
 /** The longest `requestId` a client may give a payment (account payments, orders): its column's width. */
 export const REQUEST_ID_MAX = 40;
 /** The longest free-text reference of a payment or a transaction: its column's width. */
@@ -32,6 +41,7 @@ export const REFERENCE_MAX = 140;
 @Entity({ tableName: 'payment' })
 @Unique({ properties: ['clientId', 'flow', 'requestId'] })
 @Index({ properties: ['payerAccountId', 'id'] })
+@Index({ properties: ['clientId', 'id'] })
 export class Payment {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -73,6 +83,22 @@ export class Payment {
 
   @Property({ type: 'string', length: REFERENCE_MAX, nullable: true })
   reference: string | null = null;
+
+  /** What reached the beneficiary: the whole amount once executed, or the sum of an order's captures. */
+  @Property({ type: MoneyType })
+  capturedAmount: Opt<bigint> = 0n;
+
+  /** What went back to the payer; never more than `capturedAmount`. */
+  @Property({ type: MoneyType })
+  refundedAmount: Opt<bigint> = 0n;
+
+  @Property({ type: 'string', length: 20, nullable: true })
+  refundStatus: RefundStatus | null = null;
+
+  /** When an authorization that was never captured or executed lapses and its reservation is released. */
+  @Index()
+  @Property({ type: 'datetime', nullable: true })
+  authorizationExpiresAt: Date | null = null;
 
   /** Sequence of the last event written for this payment. */
   @Property({ type: 'integer' })

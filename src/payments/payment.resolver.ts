@@ -8,6 +8,7 @@ import { notFound, principal, requirePrincipal, type Context } from '../graphql/
 import { authorizedStream } from '../graphql/subscriptions';
 import {
   PaymentConnection,
+  PaymentFilter,
   PaymentEvent,
   PaymentView,
   TransactionView,
@@ -24,6 +25,20 @@ export class PaymentResolver {
   async payment(@Arg('id', () => ID, { description: 'Payment id, `pay_…`.' }) id: string, @Ctx() ctx: Context): Promise<PaymentView | null> {
     const payment = await ctx.services.payments.get(principal(ctx), id);
     return payment && paymentView(payment);
+  }
+
+  @Authorized()
+  @Query(() => PaymentConnection, {
+    description: 'Your payments across flows (those you created, and those paying or paid into your accounts), newest first, narrowed by `filter`.',
+  })
+  async payments(
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => PaymentFilter, { nullable: true, description: 'Flow, state, account and creation time.' }) filter?: PaymentFilter | null,
+  ): Promise<PaymentConnection> {
+    const result = await ctx.services.payments.list(principal(ctx), filter ?? {}, page);
+    for (const payment of result.nodes) ctx.loaders.payment.prime(payment.id, payment);
+    return connectionOf(result, paymentView);
   }
 
   @Authorized()

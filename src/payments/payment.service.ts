@@ -1,12 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { ErrorCode, PaygridError } from '../shared/errors';
 import { raw } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/knex';
 import { accessFilter, accountFacts, accountIdsOf, can, paymentFacts, type AccountFacts, type PaymentFacts, type Principal } from '../access';
 import { DomainEvent, EventAggregate } from '../events/event.entity';
 import type { Database } from '../persistence/database';
-import { paginateEach, type Page, type PageRequest } from '../shared/pagination';
+import { paginate, paginateEach, type Page, type PageRequest } from '../shared/pagination';
 import { Account } from '../accounts/account.entity';
-import { Payment } from './payment.entity';
+import { Payment, type PaymentFlow, type PaymentState } from './payment.entity';
 import { PaymentTransaction } from './transaction.entity';
 
 /** The access policy's facts of payments: their accounts' owners, read in one statement. */
@@ -15,6 +16,21 @@ export async function paymentFactsOf(em: EntityManager, payments: readonly Payme
   const accounts = ids.length ? await em.find(Account, { id: { $in: ids } }, { fields: ['id', 'clientId', 'userId'] }) : [];
   const byId = new Map<string, AccountFacts>(accounts.map((a) => [a.id, accountFacts(a)]));
   return new Map(payments.map((p) => [p.id, paymentFacts(p, byId)]));
+}
+
+/** What a merchant narrows a list of payments to; every condition is optional. */
+export interface PaymentListFilter {
+  flow?: PaymentFlow | null;
+  /** The unified state. */
+  state?: PaymentState | null;
+  /** The flow's own state (a list of one flow: an order's status, an initiation's state). */
+  flowState?: string | null;
+  /** Payments this account pays or receives. */
+  accountId?: string | null;
+  /** Created at or after. */
+  createdAfter?: Date | null;
+  /** Created before. */
+  createdBefore?: Date | null;
 }
 
 /**
@@ -77,6 +93,33 @@ export class PaymentService {
       // A payment between two of the accounts is on both pages; each page keeps newest first.
       for (const [id, list] of rows) rows.set(id, list.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, limit));
       return rows;
+    });
+  }
+
+  /**
+   * One page of the payments the principal may read, newest first, narrowed by `filter`: two
+   * statements whatever the page size (the principal's accounts, for the rule on payments touching
+   * them, then the page).
+   */
+  async list(principal: Principal, filter: PaymentListFilter, page: PageRequest): Promise<Page<Payment>> {
+    const em = this.db.reader();
+    if (filter.createdAfter && filter.createdBefore && filter.createdAfter.getTime() >= filter.createdBefore.getTime()) {
+      throw new PaygridError(ErrorCode.INVALID_INPUT, 'filter.createdBefore', 'createdBefore must be later than createdAfter.');
+    }
+    const readable = accessFilter(principal, 'read', 'account');
+    const own = readable ? (await em.find(Account, readable, { fields: ['id'] })).map((a) => a.id) : [];
+    const allowed = accessFilter(principal, 'read', 'payment', { ownAccountIds: own });
+    return paginate(page, async (beforeId, limit) => {
+      if (!allowed) return [];
+      const conditions: Record<string, unknown>[] = [allowed];
+      if (filter.flow) conditions.push({ flow: filter.flow });
+      if (filter.state) conditions.push({ state: filter.state });
+      if (filter.flowState) conditions.push({ flowState: filter.flowState });
+      if (filter.accountId) conditions.push({ $or: [{ payerAccountId: filter.accountId }, { beneficiaryAccountId: filter.accountId }] });
+      if (filter.createdAfter) conditions.push({ createdAt: { $gte: filter.createdAfter } });
+      if (filter.createdBefore) conditions.push({ createdAt: { $lt: filter.createdBefore } });
+      if (beforeId) conditions.push({ id: { $lt: beforeId } });
+      return em.find(Payment, { $and: conditions }, { orderBy: { id: 'desc' }, limit });
     });
   }
 

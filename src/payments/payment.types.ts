@@ -1,15 +1,20 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { PublishedEvent } from '../events/event-recorder';
 import { Amount, ConnectionType, UserError, amountOf } from '../graphql/common.types';
-import { Payment, PaymentFlow, PaymentState } from './payment.entity';
-import { PaymentTransaction, TransactionState } from './transaction.entity';
+import { Payment, PaymentFlow, PaymentState, RefundStatus } from './payment.entity';
+import { PaymentTransaction, TransactionKind, TransactionState } from './transaction.entity';
 
 registerEnumType(PaymentFlow, { name: 'PaymentFlow', description: 'Which payment system a payment belongs to.' });
 registerEnumType(PaymentState, {
   name: 'PaymentState',
   description: 'The state every flow maps onto: created → pending → accepted/completed, or rejected, cancelled, expired, failed.',
 });
+registerEnumType(RefundStatus, {
+  name: 'RefundStatus',
+  description: 'How much of the captured money went back to the payer. The payment’s own state does not change: a refund adds refund transactions to it.',
+});
+registerEnumType(TransactionKind, { name: 'TransactionKind', description: 'payment: money paid into the payment; capture: part of an authorization taken; refund: money sent back to the payer.' });
 registerEnumType(TransactionState, { name: 'TransactionState', description: 'State of a transaction on a payment.' });
 
 @ObjectType('Payment', { description: 'A payment of any flow, with its amounts, parties and history.' })
@@ -34,6 +39,18 @@ export class PaymentView {
 
   @Field(() => String, { nullable: true, description: 'Free text shown on the payment.' })
   reference!: string | null;
+
+  @Field(() => Amount, { description: 'What reached the beneficiary: the amount once executed, or the sum of an order’s captures.' })
+  capturedAmount!: Amount;
+
+  @Field(() => Amount, { description: 'What was refunded to the payer; never more than capturedAmount.' })
+  refundedAmount!: Amount;
+
+  @Field(() => RefundStatus, { nullable: true, description: 'null until a refund; then PARTIALLY_REFUNDED or REFUNDED. `state` and `flowState` stay as they were.' })
+  refundStatus!: RefundStatus | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the authorization lapses if it is not captured or executed by then (its reservation released, the payment expired); null once captured, executed or cancelled; after an expiry, the deadline it missed.' })
+  authorizationExpiresAt!: Date | null;
 
   @Field(() => ID, { nullable: true, description: 'The account that pays.' })
   payerAccountId!: string | null;
@@ -60,12 +77,34 @@ export function paymentView(p: Payment): PaymentView {
     requestId: p.requestId,
     amount: amountOf(p.amount, p.assetCode, p.assetScale),
     reference: p.reference,
+    capturedAmount: amountOf(p.capturedAmount, p.assetCode, p.assetScale),
+    refundedAmount: amountOf(p.refundedAmount, p.assetCode, p.assetScale),
+    refundStatus: p.refundStatus,
+    authorizationExpiresAt: p.authorizationExpiresAt,
     payerAccountId: p.payerAccountId,
     beneficiaryAccountId: p.beneficiaryAccountId,
     lastSequence: p.lastSequence,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };
+}
+
+@InputType({ description: 'Narrows a list of payments; every condition is optional and they all apply.' })
+export class PaymentFilter {
+  @Field(() => PaymentFlow, { nullable: true, description: 'Payments of this flow only.' })
+  flow?: PaymentFlow | null;
+
+  @Field(() => PaymentState, { nullable: true, description: 'Payments in this unified state only.' })
+  state?: PaymentState | null;
+
+  @Field(() => ID, { nullable: true, description: 'Payments this account pays or receives.' })
+  accountId?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created at or after this time (ISO 8601).' })
+  createdAfter?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created before this time (ISO 8601).' })
+  createdBefore?: Date | null;
 }
 
 @ObjectType({ description: 'A page of payments.' })
@@ -79,10 +118,13 @@ export class TransactionView {
   @Field(() => ID, { description: 'The payment it belongs to (`id_payment`).' })
   paymentId!: string;
 
+  @Field(() => TransactionKind, { description: 'What the transaction does: payment, capture or refund.' })
+  kind!: TransactionKind;
+
   @Field(() => Amount, { description: 'Amount of the transaction.' })
   amount!: Amount;
 
-  @Field(() => TransactionState, { description: 'pending until the payment is executed, declined or cancelled.' })
+  @Field(() => TransactionState, { description: 'pending until the payment is executed, declined or cancelled; captures and refunds are completed when written.' })
   state!: TransactionState;
 
   @Field(() => String, { nullable: true, description: 'Free text shown on the transaction.' })
@@ -99,6 +141,7 @@ export function transactionView(t: PaymentTransaction, payment: { assetCode: str
   return {
     id: t.id,
     paymentId: t.paymentId,
+    kind: t.kind,
     amount: amountOf(t.amount, payment.assetCode, payment.assetScale),
     state: t.state,
     reference: t.reference,

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { MoneyType } from '../persistence/money-type';
 import { REFERENCE_MAX } from './payment.entity';
 
@@ -8,6 +8,13 @@ export enum TransactionState {
   DECLINED = 'declined',
   FAILED = 'failed',
   REVERTED = 'reverted',
+}
+
+/** What a transaction does: pays into the payment, captures part of an authorization, or refunds. */
+export enum TransactionKind {
+  PAYMENT = 'payment',
+  CAPTURE = 'capture',
+  REFUND = 'refund',
 }
 
 /** A movement of money attached to a payment, backed by a ledger transfer once authorized. */
@@ -22,6 +29,9 @@ export class PaymentTransaction {
 
   @Property({ type: 'string', length: 64 })
   clientId!: string;
+
+  @Property({ type: 'string', length: 20 })
+  kind: Opt<TransactionKind> = TransactionKind.PAYMENT;
 
   @Property({ type: MoneyType })
   amount!: bigint;

@@ -55,6 +55,13 @@ export enum ErrorCode {
   NO_COMPATIBLE_BANK = 'NO_COMPATIBLE_BANK',
   PAYMENT_FINAL = 'PAYMENT_FINAL',
   BANK_ANSWER_PENDING = 'BANK_ANSWER_PENDING',
+  // the rest of a payment's life: refunds, partial captures, merchant cancels
+  REFUND_NOT_ALLOWED = 'REFUND_NOT_ALLOWED',
+  REFUND_EXCEEDS_CAPTURED = 'REFUND_EXCEEDS_CAPTURED',
+  REFUND_NOT_COVERED = 'REFUND_NOT_COVERED',
+  CAPTURE_EXCEEDS_AUTHORIZED = 'CAPTURE_EXCEEDS_AUTHORIZED',
+  CANCEL_TOO_LATE = 'CANCEL_TOO_LATE',
+  CANCEL_NOT_AVAILABLE = 'CANCEL_NOT_AVAILABLE',
   // payer login
   TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
   LOGIN_BUSY = 'LOGIN_BUSY',
@@ -112,6 +119,12 @@ const MESSAGES: Record<ErrorCode, string> = {
   NO_COMPATIBLE_BANK: 'No bank can execute this payment as it stands.',
   PAYMENT_FINAL: 'The payment is in a final state and can no longer change.',
   BANK_ANSWER_PENDING: 'The payment was sent to the bank, which has not answered yet; try again once it has.',
+  REFUND_NOT_ALLOWED: 'This payment cannot be refunded: its flow moves no money inside Paygrid, or nothing was captured yet.',
+  REFUND_EXCEEDS_CAPTURED: 'The refund is larger than what was captured and not yet refunded.',
+  REFUND_NOT_COVERED: "The receiving account does not have enough available funds to pay the refund back.",
+  CAPTURE_EXCEEDS_AUTHORIZED: 'The capture is larger than what is left of the authorization.',
+  CANCEL_TOO_LATE: 'The bank already executed or refused the payment: it can no longer be cancelled.',
+  CANCEL_NOT_AVAILABLE: 'The bank does not cancel payments once they are confirmed.',
   TOO_MANY_LOGIN_ATTEMPTS: 'Too many login attempts for this username. Please try again later.',
   LOGIN_BUSY: 'Paygrid is checking too many logins right now. Please try again in a moment.',
 };

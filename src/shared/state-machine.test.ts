@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccountPaymentStatus, accountPaymentMachine, transactionMachine } from '../flows/account-payments/account-payment.states';
 import { InitiationState, initiationMachine } from '../flows/initiation/initiation.states';
+import { OrderStatus, orderMachine } from '../flows/orders/order.states';
 import { TransactionState } from '../payments/transaction.entity';
 import { ErrorCode, PaygridError } from './errors';
 import type { StateMachine } from './state-machine';
@@ -26,8 +27,26 @@ const accountPayment: Spec<AccountPaymentStatus> = {
     [AccountPaymentStatus.PENDING, AccountPaymentStatus.CANCELLED],
     [AccountPaymentStatus.AUTHORIZED, AccountPaymentStatus.COMPLETED],
     [AccountPaymentStatus.AUTHORIZED, AccountPaymentStatus.CANCELLED],
+    [AccountPaymentStatus.AUTHORIZED, AccountPaymentStatus.EXPIRED],
   ],
-  finals: [AccountPaymentStatus.COMPLETED, AccountPaymentStatus.DECLINED, AccountPaymentStatus.CANCELLED],
+  finals: [AccountPaymentStatus.COMPLETED, AccountPaymentStatus.DECLINED, AccountPaymentStatus.CANCELLED, AccountPaymentStatus.EXPIRED],
+};
+
+const order: Spec<OrderStatus> = {
+  machine: orderMachine,
+  states: Object.values(OrderStatus),
+  steps: [
+    [OrderStatus.CREATED, OrderStatus.APPROVED],
+    [OrderStatus.CREATED, OrderStatus.CANCELLED],
+    [OrderStatus.APPROVED, OrderStatus.PARTIALLY_CAPTURED],
+    [OrderStatus.APPROVED, OrderStatus.CAPTURED],
+    [OrderStatus.APPROVED, OrderStatus.CANCELLED],
+    [OrderStatus.APPROVED, OrderStatus.EXPIRED],
+    [OrderStatus.PARTIALLY_CAPTURED, OrderStatus.PARTIALLY_CAPTURED],
+    [OrderStatus.PARTIALLY_CAPTURED, OrderStatus.CAPTURED],
+    [OrderStatus.CAPTURED, OrderStatus.COMPLETED],
+  ],
+  finals: [OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED],
 };
 
 const transaction: Spec<TransactionState> = {
@@ -112,5 +131,6 @@ function checkMachine<S extends string>(spec: Spec<S>): void {
 }
 
 describe('account payment state machine', () => checkMachine(accountPayment));
+describe('order state machine', () => checkMachine(order));
 describe('transaction state machine', () => checkMachine(transaction));
 describe('bank payment initiation state machine', () => checkMachine(initiation));

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Background work that belongs to no request: the outbox sweeper's poll and marks, the scheduler. */
-const BACKGROUND = /published_at["`]?\s+is\s+null|scheduled_job/i;
+/** Background work that belongs to no request: the outbox sweeper's poll and marks, the scheduler and its sweeps. */
+const BACKGROUND = /published_at["`]?\s+is\s+null|scheduled_job|authorization_expires_at["`]?\s*<=/i;
 
 /**
  * Counts the SQL statements a test server issues for the requests a test makes. Pass `onQuery` to

@@ -8,6 +8,9 @@ import type { Database, Tx } from '../../persistence/database';
 import { Payment, PaymentFlow, REFERENCE_MAX, REQUEST_ID_MAX } from '../../payments/payment.entity';
 import { movePayment } from '../../payments/payment-state';
 import { PaymentTransaction, TransactionState } from '../../payments/transaction.entity';
+import type { AuthorizationExpiry } from '../../payments/authorization-expiry';
+import type { RefundService } from '../../payments/refunds/refund.service';
+import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
@@ -87,11 +90,23 @@ function fromStored(stored: StoredOutcome): StepOutcome {
  * while the payment is pending; authorizing reserves their total on the buyer's account (or declines
  * the payment when it cannot be covered); executing posts the reservations to the seller.
  */
+export interface AccountPaymentOptions {
+  /** How long an authorization holds the buyer's funds before it lapses (ACCOUNT_PAYMENT_AUTHORIZATION_MINUTES). */
+  authorizationMs: number;
+}
+
 export class AccountPaymentService {
   constructor(
     private readonly db: Database,
     private readonly ledger: LedgerService,
-  ) {}
+    private readonly clock: Clock,
+    private readonly options: AccountPaymentOptions,
+    refunds: RefundService,
+    expiry: AuthorizationExpiry,
+  ) {
+    refunds.register(PaymentFlow.ACCOUNT_PAYMENT, { states: [AccountPaymentStatus.COMPLETED] });
+    expiry.register(PaymentFlow.ACCOUNT_PAYMENT, { states: [AccountPaymentStatus.AUTHORIZED], expire: (paymentId) => this.expire(paymentId) });
+  }
 
   /** Creates a pending payment, idempotent on the client's `requestId`: a repeat returns the same payment. */
   async create(principal: TokenPrincipal, input: CreateAccountPaymentInput): Promise<StepOutcome> {
@@ -136,8 +151,8 @@ export class AccountPaymentService {
             reference,
             lastSequence: 0,
             version: 1,
-            createdAt: new Date(),
-            updatedAt: new Date(),
+            createdAt: this.clock.now(),
+            updatedAt: this.clock.now(),
           });
           recordPaymentEvent(tx, payment, 'payment.created', { requestId: input.requestId });
           created = payment;
@@ -223,7 +238,8 @@ export class AccountPaymentService {
           field: 'paymentId',
         });
         this.move(payment, AccountPaymentStatus.AUTHORIZED);
-        recordPaymentEvent(tx, payment, 'payment.authorized');
+        payment.authorizationExpiresAt = new Date(this.clock.now().getTime() + this.options.authorizationMs);
+        recordPaymentEvent(tx, payment, 'payment.authorized', { authorizationExpiresAt: payment.authorizationExpiresAt.toISOString() });
         return { paymentId: payment.id, payment };
       } catch (error) {
         if (!isPaygridError(error) || error.code !== ErrorCode.INSUFFICIENT_FUNDS) throw error;
@@ -244,6 +260,8 @@ export class AccountPaymentService {
       const transactions = await this.updatePending(tx, payment, 'state = ?', [TransactionState.COMPLETED]);
       await this.ledger.post(tx, transactions.map((t) => t.transferId!));
       this.move(payment, AccountPaymentStatus.COMPLETED);
+      payment.capturedAmount = payment.amount;
+      payment.authorizationExpiresAt = null;
       recordPaymentEvent(tx, payment, 'payment.completed');
       return { paymentId: payment.id, payment };
     });
@@ -258,8 +276,26 @@ export class AccountPaymentService {
       await this.ledger.void(tx, reserved);
       for (const t of transactions) this.moveTransaction(t, TransactionState.REVERTED);
       this.move(payment, AccountPaymentStatus.CANCELLED);
+      payment.authorizationExpiresAt = null;
       recordPaymentEvent(tx, payment, 'payment.cancelled');
       return { paymentId: payment.id, payment };
+    });
+  }
+
+  /**
+   * The scheduler's sweep found the authorization lapsed: its reservations are released and the
+   * payment expires. Does nothing once the payment moved on, or before a deadline.
+   */
+  async expire(paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const payment = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.ACCOUNT_PAYMENT }, { lockMode: tx.forUpdate });
+      if (!payment || payment.flowState !== AccountPaymentStatus.AUTHORIZED) return;
+      if (!payment.authorizationExpiresAt || payment.authorizationExpiresAt.getTime() > this.clock.now().getTime()) return;
+      const transactions = await tx.em.find(PaymentTransaction, { paymentId: payment.id, state: TransactionState.PENDING });
+      await this.ledger.void(tx, transactions.filter((t) => t.transferId).map((t) => t.transferId!));
+      for (const t of transactions) this.moveTransaction(t, TransactionState.REVERTED);
+      this.move(payment, AccountPaymentStatus.EXPIRED);
+      recordPaymentEvent(tx, payment, 'payment.expired', { reason: 'authorization_expired' });
     });
   }
 
@@ -324,7 +360,7 @@ export class AccountPaymentService {
   }
 
   private move(payment: Payment, to: AccountPaymentStatus): void {
-    movePayment(payment, accountPaymentMachine, UNIFIED_STATE, to, new Date());
+    movePayment(payment, accountPaymentMachine, UNIFIED_STATE, to, this.clock.now());
   }
 
   private moveTransaction(transaction: PaymentTransaction, to: TransactionState): void {

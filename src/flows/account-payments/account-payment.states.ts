@@ -1,5 +1,4 @@
 import { PaymentState } from '../../payments/payment.entity';
-import { TransactionState } from '../../payments/transaction.entity';
 import { StateMachine } from '../../shared/state-machine';
 
 /** The account payment's own vocabulary (reference 004 plus the authorized and declined steps). */
@@ -9,14 +8,17 @@ export enum AccountPaymentStatus {
   COMPLETED = 'completed',
   DECLINED = 'declined',
   CANCELLED = 'cancelled',
+  /** Authorized and never executed in time: the reservation was released. */
+  EXPIRED = 'expired',
 }
 
 export const accountPaymentMachine = new StateMachine<AccountPaymentStatus>('payment', {
   pending: [AccountPaymentStatus.AUTHORIZED, AccountPaymentStatus.DECLINED, AccountPaymentStatus.CANCELLED],
-  authorized: [AccountPaymentStatus.COMPLETED, AccountPaymentStatus.CANCELLED],
+  authorized: [AccountPaymentStatus.COMPLETED, AccountPaymentStatus.CANCELLED, AccountPaymentStatus.EXPIRED],
   completed: [],
   declined: [],
   cancelled: [],
+  expired: [],
 });
 
 /** How each flow state reads in the unified vocabulary shared by every flow. */
@@ -26,12 +28,7 @@ export const UNIFIED_STATE: Record<AccountPaymentStatus, PaymentState> = {
   completed: PaymentState.COMPLETED,
   declined: PaymentState.REJECTED,
   cancelled: PaymentState.CANCELLED,
+  expired: PaymentState.EXPIRED,
 };
 
-export const transactionMachine = new StateMachine<TransactionState>('transaction', {
-  pending: [TransactionState.COMPLETED, TransactionState.DECLINED, TransactionState.FAILED, TransactionState.REVERTED],
-  completed: [],
-  declined: [],
-  failed: [],
-  reverted: [],
-});
+export { transactionMachine } from '../../payments/transaction-state';

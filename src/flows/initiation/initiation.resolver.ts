@@ -1,9 +1,16 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { PageArgs } from '../../accounts/account.resolver';
+import { connectionOf } from '../../graphql/common.types';
+import { PaymentFlow } from '../../payments/payment.entity';
 import { boundToPayment, principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
+import type { InitiationDetails } from './initiation.entity';
 import {
+  CancelInitiationInput,
   CreateInitiationInput,
   CreateInitiationTokenInput,
+  InitiationConnection,
+  InitiationFilter,
   InitiationPayload,
   InitiationTokenPayload,
   InitiationView,
@@ -24,6 +31,22 @@ export class InitiationResolver {
     const caller = principal(ctx);
     if (!found && caller.kind === 'payment') throw boundToPayment(caller.paymentId);
     return found;
+  }
+
+  @Authorized()
+  @Query(() => InitiationConnection, { description: 'Your bank payment initiations, newest first, narrowed by `filter`. Needs payments:admin.' })
+  async initiations(
+    @Args() page: PageArgs,
+    @Ctx() ctx: Context,
+    @Arg('filter', () => InitiationFilter, { nullable: true, description: 'State and creation time.' }) filter?: InitiationFilter | null,
+  ): Promise<InitiationConnection> {
+    const result = await ctx.services.payments.list(principal(ctx), { createdAfter: filter?.createdAfter, createdBefore: filter?.createdBefore, flow: PaymentFlow.INITIATION, flowState: filter?.state ?? null }, page);
+    const details = new Map<string, InitiationDetails>();
+    for (const found of await ctx.loaders.initiationDetails.loadMany(result.nodes.map((p) => p.id))) {
+      if (found instanceof Error) throw found;
+      if (found) details.set(found.paymentId, found);
+    }
+    return connectionOf(result, (p) => initiationView(p, details.get(p.id)!));
   }
 
   @Authorized()
@@ -49,6 +72,18 @@ export class InitiationResolver {
       async () => ctx.services.initiations.issueScopedToken(principal(ctx), input.paymentId),
       { token: null, scope: null, expiresIn: null, paymentId: null, validationUrl: null },
     );
+  }
+
+  @Authorized()
+  @Mutation(() => InitiationPayload, {
+    description:
+      'Cancels a payment before the bank executes it: rejected with CancelledByClient. Once confirmed at the bank, the bank is asked; CANCEL_TOO_LATE once it executed or accepted it, CANCEL_NOT_AVAILABLE when it takes no cancellations. A repeat answers as the first did.',
+  })
+  async cancelInitiation(@Arg('input', { description: 'The payment.' }) input: CancelInitiationInput, @Ctx() ctx: Context): Promise<InitiationPayload> {
+    return mutate<InitiationPayload>(async () => {
+      await ctx.services.initiations.cancelByClient(principal(ctx), input.paymentId);
+      return { initiation: await this.read(ctx, input.paymentId) };
+    }, { initiation: null });
   }
 
   @Authorized()

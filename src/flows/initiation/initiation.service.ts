@@ -18,6 +18,7 @@ import {
   type BankConnector,
   type BankGateway,
   type BankPaymentRef,
+  type CancelAnswer,
   type PaymentForBank,
 } from '../../providers/bank/bank-connector';
 import type { ProviderCalls, ProviderOperation } from '../../providers/provider-call';
@@ -155,6 +156,7 @@ export class InitiationService {
   /** The bank's calls, each recorded with its key before it is made (src/providers/provider-call.ts). */
   private readonly bankConfirm: ProviderOperation<BankAnswer, Readonly<Record<string, string>>>;
   private readonly bankPoll: ProviderOperation<BankAnswer>;
+  private readonly bankCancel: ProviderOperation<CancelAnswer>;
 
   constructor(
     private readonly db: Database,
@@ -200,6 +202,20 @@ export class InitiationService {
         this.gateway.poll({ idempotencyKey, connector: await connectorOf(request), ref: request.ref as BankPaymentRef, now: this.clock.now() }),
       apply: applyTo,
       readAnswer: readBankAnswer,
+    });
+    this.bankCancel = providerCalls.define({
+      provider: BANK_PROVIDER,
+      operation: 'cancel',
+      waits: waitingIn(InitiationState.PENDING),
+      call: async (idempotencyKey, request) =>
+        this.gateway.cancel({ idempotencyKey, connector: await connectorOf(request), ref: request.ref as BankPaymentRef, now: this.clock.now() }),
+      // The bank's refusal changes nothing here: the payment goes on to its execution.
+      apply: async (tx, paymentId, answer) => {
+        if (!answer.cancelled) return;
+        const { payment, details } = (await this.find(tx, paymentId!))!;
+        await this.reject(tx, payment, details, PaymentErrorCode.CancelledByClient, null);
+      },
+      readAnswer: (stored) => stored as CancelAnswer,
     });
   }
 
@@ -381,6 +397,11 @@ export class InitiationService {
     return { payment, details: await em.findOneOrFail(InitiationDetails, { paymentId }) };
   }
 
+  /** Details of several initiations at once (one statement). */
+  async details(paymentIds: readonly string[]): Promise<InitiationDetails[]> {
+    return this.db.reader().find(InitiationDetails, { paymentId: { $in: [...paymentIds] } });
+  }
+
   // -------------------------------------------------------------------------------------------
   // The payer, in the webview
 
@@ -478,6 +499,58 @@ export class InitiationService {
       if (await this.providerCalls.open(tx, this.bankConfirm, paymentId)) throw new PaygridError(ErrorCode.BANK_ANSWER_PENDING, 'paymentId');
       await this.reject(tx, payment, details, PaymentErrorCode.CancelledByUser, null);
     });
+  }
+
+  /**
+   * The merchant cancels (Powens' CancelledByClient): before the bank holds the payment it is
+   * rejected at once; once confirmed at the bank, the bank is asked, through a recorded provider
+   * call (outside any transaction), and the payment is rejected when it agrees. Too late (the bank
+   * executed or accepted it) is CANCEL_TOO_LATE; a repeat of a cancel that went through answers as
+   * the first did.
+   */
+  async cancelByClient(principal: TokenPrincipal, paymentId: string): Promise<void> {
+    const atBank = await this.db.transaction(async (tx) => {
+      const found = await this.find(tx, paymentId);
+      const facts = found && (await paymentFactsOf(tx.em, [found.payment])).get(paymentId)!;
+      if (!found || !facts || !can(principal, 'act', { kind: 'payment', payment: facts })) throw new PaygridError(ErrorCode.NOT_FOUND, 'paymentId');
+      const { payment, details } = found;
+      if (this.cancelledByClient(found)) return false;
+      this.refuseLateCancel(payment.flowState as InitiationState);
+      if (payment.flowState === InitiationState.PENDING) return true;
+      // The payer's confirmation may have reached the bank already: wait for its answer.
+      if (await this.providerCalls.open(tx, this.bankConfirm, paymentId)) throw new PaygridError(ErrorCode.BANK_ANSWER_PENDING, 'paymentId');
+      await this.reject(tx, payment, details, PaymentErrorCode.CancelledByClient, null);
+      return false;
+    });
+    if (!atBank) return;
+    const found = (await this.get(null, paymentId))!;
+    const connector = await this.connector(found.details.connectorUuid);
+    if (!connector?.paymentSettings.cancellationAvailable) {
+      throw new PaygridError(ErrorCode.CANCEL_NOT_AVAILABLE, 'paymentId', `${connector?.name ?? 'The bank'} does not cancel payments once they are confirmed.`);
+    }
+    const outcome = await this.providerCalls.run(this.bankCancel, {
+      key: `${paymentId}:cancel`,
+      paymentId,
+      request: { paymentId, connectorUuid: connector.uuid, ref: found.details.bankRef },
+    });
+    if (outcome.kind === 'unanswered') throw new PaygridError(ErrorCode.BANK_ANSWER_PENDING, 'paymentId');
+    const now = (await this.get(null, paymentId))!;
+    if (this.cancelledByClient(now)) return;
+    if (outcome.kind === 'answered' && !outcome.answer.cancelled) throw new PaygridError(ErrorCode.CANCEL_TOO_LATE, 'paymentId', outcome.answer.reason);
+    this.refuseLateCancel(now.payment.flowState as InitiationState);
+    throw new PaygridError(ErrorCode.CANCEL_TOO_LATE, 'paymentId');
+  }
+
+  private cancelledByClient({ payment, details }: Initiation): boolean {
+    return payment.flowState === InitiationState.REJECTED && details.errorCode === PaymentErrorCode.CancelledByClient;
+  }
+
+  /** Executed or accepted by the bank: too late; rejected or expired: nothing left to cancel. */
+  private refuseLateCancel(state: InitiationState): void {
+    if (state === InitiationState.DONE || state === InitiationState.ACCEPTED || state === InitiationState.PARTIAL) {
+      throw new PaygridError(ErrorCode.CANCEL_TOO_LATE, 'paymentId', `The bank already ${state === InitiationState.DONE ? 'executed' : 'accepted'} the payment.`);
+    }
+    if (initiationMachine.isFinal(state)) throw new PaygridError(ErrorCode.PAYMENT_FINAL, 'paymentId', `The payment is ${state}: there is nothing left to cancel.`);
   }
 
   /** The callback URL: client_redirect_uri with state, id_payment and what applies of the rest. */

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Amount, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountOf } from '../../graphql/common.types';
+import { Amount, ConnectionType, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountOf } from '../../graphql/common.types';
 import { PaymentState, type Payment } from '../../payments/payment.entity';
 import type { InitiationDetails } from './initiation.entity';
 import type { Identity, PaymentAccount } from './initiation-validation';
@@ -125,6 +125,24 @@ export class CreateInitiationInput {
 
   @Field({ description: `${IDEMPOTENCY_KEY_DESCRIPTION} A retry is judged as of the first request: an execution date valid then is answered, not refused, the next day.` })
   idempotencyKey!: string;
+}
+
+@InputType({ description: 'Narrows a list of bank payment initiations; every condition is optional and they all apply.' })
+export class InitiationFilter {
+  @Field(() => InitiationState, { nullable: true, description: 'Initiations in this state only.' })
+  state?: InitiationState | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created at or after this time (ISO 8601).' })
+  createdAfter?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Created before this time (ISO 8601).' })
+  createdBefore?: Date | null;
+}
+
+@InputType({ description: 'Cancels a bank payment initiation before the bank executes it.' })
+export class CancelInitiationInput {
+  @Field(() => ID, { description: 'The payment, `pay_…`.' })
+  paymentId!: string;
 }
 
 @InputType({ description: 'Asks for a token bound to one payment, for the payer’s webview.' })
@@ -314,6 +332,9 @@ export class InitiationTokenPayload {
   @Field(() => [UserError], { description: 'Business errors; empty on success.' })
   userErrors!: UserError[];
 }
+
+@ObjectType({ description: 'A page of bank payment initiations.' })
+export class InitiationConnection extends ConnectionType('Initiation', InitiationView) {}
 
 @ObjectType({ description: 'The result of setWebhookUrl.' })
 export class WebhookUrlPayload {

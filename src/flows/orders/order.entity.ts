@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { Entity, PrimaryKey, PrimaryKeyProp, Property, type Opt } from '@mikro-orm/core';
 
 /** A line of an order as the vendor sent it; the unit amount in minor units of the order's currency. */
 export interface OrderItem {
@@ -7,6 +7,12 @@ export interface OrderItem {
   /** Unit price in minor units, as a string (JSON cannot hold every int64). */
   amount: string;
   count: number;
+}
+
+/** Whether an order is captured once (the rest released) or in several captures up to its total. */
+export enum CaptureMode {
+  SINGLE = 'single',
+  MULTIPLE = 'multiple',
 }
 
 /** What an iumiCash-style order adds to its payment (one to one, same id). */
@@ -37,7 +43,10 @@ export class OrderDetails {
   @Property({ type: 'string', length: 2048 })
   errorUrl!: string;
 
-  /** The pending ledger transfer that holds the total on the payer's account once approved. */
+  @Property({ type: 'string', length: 20 })
+  captureMode: Opt<CaptureMode> = CaptureMode.SINGLE;
+
+  /** The pending ledger transfer that holds what is left to capture on the payer's account once approved. */
   @Property({ type: 'string', length: 40, nullable: true })
   transferId: string | null = null;
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateRequest } from '../../http/bearer';
 import { principalOf, scopesAllow, type TokenPrincipal } from '../../access';
 import type { TokenService } from '../../oauth/token.service';
-import { ErrorCode, isPaygridError, type PaygridError } from '../../shared/errors';
-import type { OrderService } from './order.service';
+import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
+import type { CaptureInput, OrderService } from './order.service';
 
 /** iumiCash's error shape: `{ error, description, field_errors }`, with its status codes. */
 function sendError(reply: FastifyReply, status: number, error: string, description: string, fields: Array<{ field: string; message: string }> = []) {
@@ -53,7 +53,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, 
       const principal = await vendor(request, reply, `POST /orders/:id/${action}`);
       if (!principal) return reply;
       try {
-        if (action === 'capture') await orders.capture(principal, request.params.id, headerKey(request));
+        if (action === 'capture') await orders.capture(principal, request.params.id, headerKey(request), captureBody(request.body));
         else await orders.cancel(principal, request.params.id, headerKey(request));
       } catch (error) {
         if (isPaygridError(error)) return sendDomainError(reply, error);
@@ -62,6 +62,22 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService, 
       return read(principal, request.params.id, reply);
     });
   }
+}
+
+/**
+ * A partial capture on the `capture` link: an optional JSON body `{"amount": {"value": "10.00",
+ * "currency_code": "EUR"}, "final_capture": true}` in the shape of iumiCash's amounts; without a
+ * body, all that is left is captured, as iumiCash does.
+ */
+function captureBody(body: unknown): CaptureInput {
+  if (body == null || typeof body !== 'object') return {};
+  const { amount, final_capture: final } = body as { amount?: unknown; final_capture?: unknown };
+  if (final !== undefined && final !== null && typeof final !== 'boolean') throw new PaygridError(ErrorCode.INVALID_INPUT, 'final_capture', 'final_capture is true or false.');
+  if (amount == null) return { final: final ?? null };
+  if (typeof amount !== 'object') throw new PaygridError(ErrorCode.AMOUNT_INVALID, 'amount.value');
+  const { value, currency_code: currencyCode } = amount as { value?: unknown; currency_code?: unknown };
+  if (currencyCode != null && typeof currencyCode !== 'string') throw new PaygridError(ErrorCode.CURRENCY_UNKNOWN, 'amount.currency_code');
+  return { amount: value as string, currencyCode: currencyCode ?? null, final: final ?? null, amountField: 'amount.value' };
 }
 
 /**

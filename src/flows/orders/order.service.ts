@@ -2,18 +2,21 @@ import { Account, AccountKind } from '../../accounts/account.entity';
 import type { PublicUrl } from '../../config/public-url';
 import { recordPaymentEvent } from '../../events/event-recorder';
 import type { LedgerService } from '../../ledger/ledger.service';
-import { currencyAsset, formatAmount, MAX_AMOUNT, parseAmount } from '../../money/money';
+import { currencyAsset, formatAmount, MAX_AMOUNT, normalizeAmount, parseAmount } from '../../money/money';
 import type { Database, Tx } from '../../persistence/database';
 import { can, type Principal } from '../../access';
 import { Payment, PaymentFlow, REQUEST_ID_MAX } from '../../payments/payment.entity';
 import { paymentFactsOf } from '../../payments/payment.service';
 import { movePayment } from '../../payments/payment-state';
+import type { AuthorizationExpiry } from '../../payments/authorization-expiry';
+import type { RefundService } from '../../payments/refunds/refund.service';
+import { PaymentTransaction, TransactionKind, TransactionState } from '../../payments/transaction.entity';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
 import { optionalText, parseHttpUrl, requiredText } from '../../shared/text';
-import { OrderDetails, type OrderItem } from './order.entity';
+import { CaptureMode, OrderDetails, type OrderItem } from './order.entity';
 import { ORDER_UNIFIED_STATE, OrderStatus, orderMachine } from './order.states';
 
 export interface OrderItemInput {
@@ -31,6 +34,26 @@ export interface CreateOrderInput {
   errorUrl: string;
   /** Idempotency (≤ 40, the payment's `requestId`): a repeat with the same id returns the order as it is now. */
   requestId: string;
+  /** Single (default): one capture, the rest released; multiple: several captures up to the total. */
+  captureMode?: CaptureMode | null;
+  /** The vendor's account that receives the money; default: its oldest account in the order's currency. */
+  beneficiaryAccountId?: string | null;
+}
+
+export interface CaptureInput {
+  /** Decimal in major units; absent: all that is left of the authorization. */
+  amount?: string | null;
+  /** Ends the captures: the rest of the reservation is released. Always so in capture mode single. */
+  final?: boolean | null;
+  /** The amount's currency, when the caller names it (iumiCash's `currency_code`): it must be the order's. */
+  currencyCode?: string | null;
+  /** Where the amount came in, for errors. */
+  amountField?: string;
+}
+
+export interface OrderOptions {
+  /** How long an approval holds the payer's funds before it lapses (ORDER_AUTHORIZATION_MINUTES). */
+  authorizationMs: number;
 }
 
 /** The vendor acting for a payer, as its token says. */
@@ -70,6 +93,10 @@ export interface OrderDocument {
   client_id: string;
   status: OrderStatus;
   total: { value: string; currency_code: string };
+  capture_mode: CaptureMode;
+  captured_total: { value: string; currency_code: string };
+  refunded_total: { value: string; currency_code: string };
+  refund_status: string | null;
   items: Array<{ name: string; description: string | null; amount: { value: string; currency_code: string }; count: number }>;
   links: OrderLink[];
   created_at: string;
@@ -104,8 +131,16 @@ export class OrderService {
     private readonly jobs: JobQueue,
     private readonly publicUrl: PublicUrl,
     private readonly clock: Clock,
+    private readonly options: OrderOptions,
+    refunds: RefundService,
+    expiry: AuthorizationExpiry,
   ) {
     jobs.register<{ paymentId: string }>(COMPLETE_ORDER_JOB, ({ paymentId }) => this.complete(paymentId));
+    refunds.register(PaymentFlow.ORDER, {
+      states: [OrderStatus.PARTIALLY_CAPTURED, OrderStatus.CAPTURED, OrderStatus.COMPLETED],
+      refunded: async (tx, payment, _refund, eventType) => this.callback(tx, payment, await tx.em.findOneOrFail(OrderDetails, payment.id), eventType),
+    });
+    expiry.register(PaymentFlow.ORDER, { states: [OrderStatus.APPROVED, OrderStatus.PARTIALLY_CAPTURED], expire: (paymentId) => this.expire(paymentId) });
   }
 
   /** Paygrid posts to the callback URL, so it must be one the outbound guard allows; success and error URLs are the browser's. */
@@ -147,6 +182,9 @@ export class OrderService {
       };
     });
     validateIdempotencyKey(input.requestId, 'requestId', REQUEST_ID_MAX, ErrorCode.REQUEST_ID_INVALID);
+    const captureMode = input.captureMode ?? CaptureMode.SINGLE;
+    if (!Object.values(CaptureMode).includes(captureMode)) throw new PaygridError(ErrorCode.INVALID_INPUT, 'captureMode', 'captureMode is single or multiple.');
+    const beneficiaryAccountId = input.beneficiaryAccountId || null;
 
     const work = async (tx: Tx) => {
       const payer = await tx.em.findOne(
@@ -155,12 +193,15 @@ export class OrderService {
         { orderBy: { id: 'asc' } },
       );
       if (!payer) throw new PaygridError(ErrorCode.NO_ACCOUNT_IN_CURRENCY, 'items.0.amount.currencyCode', `The payer has no ${asset.assetCode} account.`);
-      const vendor = await tx.em.findOne(
-        Account,
-        { clientId: caller.clientId, userId: null, assetCode: asset.assetCode, kind: AccountKind.CUSTOMER },
-        { orderBy: { id: 'asc' } },
-      );
+      const vendorAccounts = { clientId: caller.clientId, userId: null, kind: AccountKind.CUSTOMER };
+      const vendor = beneficiaryAccountId
+        ? await tx.em.findOne(Account, { ...vendorAccounts, id: beneficiaryAccountId })
+        : await tx.em.findOne(Account, { ...vendorAccounts, assetCode: asset.assetCode }, { orderBy: { id: 'asc' } });
+      if (!vendor && beneficiaryAccountId) throw new PaygridError(ErrorCode.NOT_FOUND, 'beneficiaryAccountId', 'The beneficiary must be one of your own accounts.');
       if (!vendor) throw new PaygridError(ErrorCode.NO_ACCOUNT_IN_CURRENCY, 'items.0.amount.currencyCode', `The vendor has no ${asset.assetCode} account to be paid into.`);
+      if (vendor.assetCode !== asset.assetCode) {
+        throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'beneficiaryAccountId', `The account holds ${vendor.assetCode}, not ${asset.assetCode}.`);
+      }
       const payment = tx.em.create(Payment, {
         id: newId('pay'),
         flow: PaymentFlow.ORDER,
@@ -178,7 +219,7 @@ export class OrderService {
         createdAt: this.clock.now(),
         updatedAt: this.clock.now(),
       });
-      const order = tx.em.create(OrderDetails, { paymentId: payment.id, externalId, payerUserId: caller.userId, items, ...urls, transferId: null });
+      const order = tx.em.create(OrderDetails, { paymentId: payment.id, externalId, payerUserId: caller.userId, items, ...urls, captureMode, transferId: null });
       await this.changed(tx, payment, order, 'order.created');
       if (caller.recurrent) await this.reserve(tx, payment, order);
       return { paymentId: payment.id };
@@ -192,7 +233,16 @@ export class OrderService {
           key: input.requestId,
           keyField: 'requestId',
           operation: 'createOrder',
-          request: { payer: caller.userId, externalId, items, ...urls, recurrent: caller.recurrent },
+          // The new options join the request only when used, so that keys from before them still replay.
+          request: {
+            payer: caller.userId,
+            externalId,
+            items,
+            ...urls,
+            recurrent: caller.recurrent,
+            ...(captureMode !== CaptureMode.SINGLE ? { captureMode } : {}),
+            ...(beneficiaryAccountId ? { beneficiaryAccountId } : {}),
+          },
         },
         () => work(tx),
       );
@@ -218,29 +268,119 @@ export class OrderService {
       if (payment.flowState !== OrderStatus.CREATED) {
         throw new PaygridError(ErrorCode.ILLEGAL_TRANSITION, 'orderId', `The order cannot be declined: it is ${payment.flowState}.`);
       }
-      await this.release(tx, payment, order, 'order.declined_by_payer');
+      await this.release(tx, payment, order, OrderStatus.CANCELLED, 'order.declined_by_payer');
     });
   }
 
-  /** The vendor takes the money: the reservation is posted to its account; completion follows. */
-  async capture(vendor: Principal & { clientId: string }, paymentId: string, idempotencyKey: string | null): Promise<void> {
+  /**
+   * The vendor takes the money, all that is left or a part: the part is posted to its account. The
+   * final capture (any capture in mode single, or one marked final, or one that takes all that is
+   * left) releases the rest of the reservation and ends the captures; completion follows. Concurrent
+   * captures queue on the order's row lock, each checking what the previous one left.
+   */
+  async capture(vendor: Principal & { clientId: string }, paymentId: string, idempotencyKey: string | null, input: CaptureInput = {}): Promise<void> {
     if (idempotencyKey != null) validateIdempotencyKey(idempotencyKey, 'idempotencyKey');
+    const field = input.amountField ?? 'amount';
+    const amountText = input.amount == null || input.amount === '' ? null : normalizeAmount(input.amount, field);
     await this.db.transaction(async (tx) => {
       const run = async () => {
         const { payment, order } = await this.allowed(tx, vendor, 'act', paymentId);
-        this.move(payment, OrderStatus.CAPTURED, 'orderId');
-        await this.ledger.post(tx, [order.transferId!]);
-        await this.changed(tx, payment, order, 'order.captured');
-        await this.jobs.schedule(tx, {
-          kind: COMPLETE_ORDER_JOB,
-          runAt: new Date(this.clock.now().getTime() + SETTLEMENT_DELAY_MS),
-          payload: { paymentId },
-          key: paymentId,
+        if (input.currencyCode != null && input.currencyCode !== payment.assetCode) {
+          throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'amount.currency_code', `The order is in ${payment.assetCode}.`);
+        }
+        const left = payment.amount - payment.capturedAmount;
+        const part = amountText === null ? left : parseAmount(amountText, payment.assetScale, field);
+        const final = order.captureMode === CaptureMode.SINGLE || input.final === true || part === left;
+        const to = final ? OrderStatus.CAPTURED : OrderStatus.PARTIALLY_CAPTURED;
+        orderMachine.assertMove(payment.flowState as OrderStatus, to, 'orderId');
+        if (part > left) {
+          throw new PaygridError(ErrorCode.CAPTURE_EXCEEDS_AUTHORIZED, field, `At most ${formatAmount(left, payment.assetScale)} ${payment.assetCode} is left to capture.`);
+        }
+        let postedId = order.transferId!;
+        if (part === left) {
+          await this.ledger.post(tx, [order.transferId!]);
+          order.transferId = null;
+        } else {
+          const { posted, rest } = await this.ledger.postPart(tx, order.transferId!, part, !final);
+          postedId = posted.id;
+          order.transferId = rest?.id ?? null;
+        }
+        const now = this.clock.now();
+        const capture = tx.em.create(PaymentTransaction, {
+          id: newId('txn'),
+          paymentId,
+          clientId: payment.clientId,
+          kind: TransactionKind.CAPTURE,
+          amount: part,
+          state: TransactionState.COMPLETED,
+          reference: null,
+          transferId: postedId,
+          emittedAt: now,
+          updatedAt: now,
         });
+        payment.capturedAmount += part;
+        this.move(payment, to, 'orderId');
+        if (final) payment.authorizationExpiresAt = null;
+        await this.changed(tx, payment, order, final ? 'order.captured' : 'order.partially_captured', {
+          transactionId: capture.id,
+          captureAmount: part.toString(),
+          capturedAmount: payment.capturedAmount.toString(),
+          released: (final ? payment.amount - payment.capturedAmount : 0n).toString(),
+        });
+        if (final) await this.scheduleCompletion(tx, paymentId);
         return { paymentId };
       };
       if (idempotencyKey == null) return run();
-      return once(tx, { scope: `${vendor.clientId}:idempotency`, key: idempotencyKey, keyField: 'idempotencyKey', operation: 'captureOrder', request: { paymentId } }, run);
+      return once(
+        tx,
+        {
+          scope: `${vendor.clientId}:idempotency`,
+          key: idempotencyKey,
+          keyField: 'idempotencyKey',
+          operation: 'captureOrder',
+          // A whole capture keeps the request it always had, so that keys from before partial captures replay.
+          request:
+            amountText === null && input.final == null
+              ? { paymentId }
+              : { paymentId, amount: amountText, final: input.final ?? null, ...(input.currencyCode != null ? { currencyCode: input.currencyCode } : {}) },
+        },
+        run,
+      );
+    });
+  }
+
+  /**
+   * The scheduler's sweep found the approval lapsed: an order never captured expires and its
+   * reservation is released; one partially captured keeps its captures, the rest released, and is
+   * captured. Does nothing once the order moved on, or before its deadline.
+   */
+  async expire(paymentId: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const payment = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.ORDER }, { lockMode: tx.forUpdate });
+      if (!payment || !payment.authorizationExpiresAt || payment.authorizationExpiresAt.getTime() > this.clock.now().getTime()) return;
+      const order = await tx.em.findOneOrFail(OrderDetails, paymentId);
+      if (payment.flowState === OrderStatus.APPROVED) {
+        await this.release(tx, payment, order, OrderStatus.EXPIRED, 'order.expired');
+      } else if (payment.flowState === OrderStatus.PARTIALLY_CAPTURED) {
+        if (order.transferId) await this.ledger.void(tx, [order.transferId]);
+        order.transferId = null;
+        this.move(payment, OrderStatus.CAPTURED);
+        await this.changed(tx, payment, order, 'order.captured', {
+          reason: 'authorization_expired',
+          capturedAmount: payment.capturedAmount.toString(),
+          released: (payment.amount - payment.capturedAmount).toString(),
+        });
+        await this.scheduleCompletion(tx, paymentId);
+      }
+    });
+  }
+
+  private scheduleCompletion(tx: Tx, paymentId: string): Promise<unknown> {
+    return this.jobs.schedule(tx, {
+      kind: COMPLETE_ORDER_JOB,
+      runAt: new Date(this.clock.now().getTime() + SETTLEMENT_DELAY_MS),
+      payload: { paymentId },
+      key: paymentId,
     });
   }
 
@@ -250,7 +390,7 @@ export class OrderService {
     await this.db.transaction(async (tx) => {
       const run = async () => {
         const { payment, order } = await this.allowed(tx, vendor, 'act', paymentId);
-        await this.release(tx, payment, order, 'order.cancelled');
+        await this.release(tx, payment, order, OrderStatus.CANCELLED, 'order.cancelled');
         return { paymentId };
       };
       if (idempotencyKey == null) return run();
@@ -310,6 +450,10 @@ export class OrderService {
       client_id: payment.clientId,
       status: payment.flowState as OrderStatus,
       total: money(payment.amount),
+      capture_mode: order.captureMode,
+      captured_total: money(payment.capturedAmount),
+      refunded_total: money(payment.refundedAmount),
+      refund_status: payment.refundStatus,
       items: order.items.map((i) => ({ name: i.name, description: i.description, amount: money(BigInt(i.amount)), count: i.count })),
       links: this.links(payment.id),
       created_at: payment.createdAt.toISOString(),
@@ -327,12 +471,16 @@ export class OrderService {
       field: 'orderId',
     });
     order.transferId = transfer.id;
-    await this.changed(tx, payment, order, 'order.approved');
+    payment.authorizationExpiresAt = new Date(this.clock.now().getTime() + this.options.authorizationMs);
+    await this.changed(tx, payment, order, 'order.approved', { authorizationExpiresAt: payment.authorizationExpiresAt.toISOString() });
   }
 
-  private async release(tx: Tx, payment: Payment, order: OrderDetails, type: string): Promise<void> {
-    this.move(payment, OrderStatus.CANCELLED, 'orderId');
+  private async release(tx: Tx, payment: Payment, order: OrderDetails, to: OrderStatus.CANCELLED | OrderStatus.EXPIRED, type: string): Promise<void> {
+    this.move(payment, to, 'orderId');
     if (order.transferId) await this.ledger.void(tx, [order.transferId]);
+    order.transferId = null;
+    // An expired order keeps the deadline it missed; a cancelled one has none left.
+    if (to === OrderStatus.CANCELLED) payment.authorizationExpiresAt = null;
     await this.changed(tx, payment, order, type);
   }
 
@@ -341,8 +489,13 @@ export class OrderService {
   }
 
   /** Records the change in the payment's history and queues the signed callback, in the same transaction. */
-  private async changed(tx: Tx, payment: Payment, order: OrderDetails, type: string): Promise<void> {
-    recordPaymentEvent(tx, payment, type, { externalId: order.externalId });
+  private async changed(tx: Tx, payment: Payment, order: OrderDetails, type: string, data: Record<string, unknown> = {}): Promise<void> {
+    recordPaymentEvent(tx, payment, type, { externalId: order.externalId, ...data });
+    await this.callback(tx, payment, order, type);
+  }
+
+  /** The signed callback of a change already recorded (a refund records its own event). */
+  private async callback(tx: Tx, payment: Payment, order: OrderDetails, type: string): Promise<void> {
     await this.callbacks.enqueue(tx, {
       clientId: payment.clientId,
       url: order.callbackUrl,
