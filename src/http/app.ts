@@ -36,6 +36,10 @@ import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
 import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { ProviderCalls } from '../providers/provider-call';
+import { IdentityProviders } from '../providers/identity/identity-provider';
+import { SandboxBankId } from '../providers/identity/sandbox-bankid';
+import { OneClickService } from '../flows/one-click/one-click.service';
+import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
 import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
 import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
 import { loggerOptions } from './logging';
@@ -113,19 +117,24 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
   });
+  const authorization = new AuthorizationService(db, tokens, users, clock);
+  const providerCalls = new ProviderCalls(db, scheduler, clock);
+  const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
+  const identityProviders = new IdentityProviders([sandboxBankId]);
   const services: Services = {
     db,
     clock,
     events: events.subscriber,
     tokens,
     users,
-    authorization: new AuthorizationService(db, tokens, users, clock),
+    authorization,
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger),
     orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
-    initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
+    initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), providerCalls, webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
+    oneClick: new OneClickService(db, ledger, identityProviders, providerCalls, scheduler, outbound, authorization, publicUrl, clock, { kycRetentionDays: config.kycRetentionDays }),
     scheduler,
     webhooks,
   };
@@ -222,11 +231,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerPayerSessions(http, { sessions: new SessionService(db, clock), users });
   registerPages(http, (pages) => {
     registerLoginRoutes(pages, users);
-    registerAuthorizeRoutes(pages, services.authorization, getIssuer);
+    registerAuthorizeRoutes(pages, services.authorization, getIssuer, oneClickAuthorize(services.oneClick, services.authorization, getIssuer));
+    registerOneClickRoutes(pages, services.oneClick, getIssuer);
+    sandboxBankId.registerPages(pages);
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
     registerWebviewRoutes(pages, services.initiations);
   });
-  registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
+  registerTokenRoutes(http, {
+    tokens,
+    authorization: services.authorization,
+    issuer: getIssuer,
+    oneClick: { grantClaims: (familyId) => services.oneClick.claimsOf(familyId), checkToken: (client, token) => services.oneClick.checkToken(client, token) },
+  });
   registerOrderRoutes(http, services.orders, tokens);
   http.get('/health', async () => ({ status: 'ok' }));
   await http.register(fastifyApollo(apollo), {

@@ -1,3 +1,5 @@
+import { DepositDetails, OneClickOperator } from '../flows/one-click/deposit.entity';
+import { KycProfile } from '../flows/one-click/kyc-profile.entity';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/core';
@@ -28,6 +30,9 @@ import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 export const ENTITIES = [
   OrderDetails,
   InitiationDetails,
+  DepositDetails,
+  OneClickOperator,
+  KycProfile,
   Client,
   AccessToken,
   AuthorizationCode,

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type TestServer } from './support/server';
+import { balance } from './support/flows';
+import { assertLedgerBalanced, basic, deposit, exchange, oneClickOperator, runDeposit, walk, type OneClickSetup } from './support/one-click';
+
+describe('1-Click sign-up and deposit', () => {
+  let server: TestServer;
+  let casino: OneClickSetup;
+
+  before(async () => {
+    server = await startServer({ config: { schedulerPollMs: 3_600_000 } });
+    casino = await oneClickOperator(server);
+  });
+  after(async () => {
+    await casino.operator.close();
+    await server.close();
+  });
+
+  it('signs up a new player and deposits: signin, authorize, payment, transfer, code, token, check_token', async () => {
+    const run = await runDeposit(server, casino, { pay: 'pay' });
+    assert.equal(run.stop.kind, 'callback');
+    const callback = (run.stop as { url: URL }).url;
+    assert.equal(callback.searchParams.get('state'), 'st-1');
+    assert.equal(callback.searchParams.get('session_id'), 'sess-player-1');
+    const code = callback.searchParams.get('code')!;
+    assert.ok(code);
+    assert.deepEqual(casino.operator.received(), ['signin', 'authorize', 'transfer']);
+    const [signin] = casino.operator.bodies('signin');
+    assert.equal(signin.personid, 'SE199110284479');
+    assert.equal(signin.name, 'Astrid Andersson');
+    assert.equal(signin.identityProvider, 'sandbox-bankid');
+    assert.deepEqual(signin.attributes, { knownUser: 'false' });
+    const [authorize] = casino.operator.bodies('authorize');
+    assert.equal(authorize.txAmount, '100.50');
+    assert.equal(authorize.txAmountCy, 'EUR');
+    assert.equal(authorize.userId, 'player-1');
+    assert.equal(authorize.txId, run.paymentId);
+    assert.equal(authorize.txRefId, `${casino.client.id}A${run.paymentId}`);
+    const [transfer] = casino.operator.bodies('transfer');
+    assert.equal(transfer.authCode, casino.operator.books.transactions.get(run.paymentId)!.authCode);
+    assert.equal(casino.operator.badSignatures, 0);
+
+    const token = await exchange(server, casino.client, code, casino.operator.callback);
+    assert.equal(token.status, 200, JSON.stringify(token.json));
+    assert.equal(token.json.token_type, 'bearer');
+    assert.deepEqual(token.json.scope, ['default']);
+    assert.equal(token.json.userId, 'player-1');
+    assert.equal(token.json.personid, 'SE199110284479');
+    assert.equal(token.json.txRefId, `${casino.client.id}A${run.paymentId}`);
+    assert.equal(token.json.country, 'SWE');
+
+    const checked = await fetch(`${server.url}/oauth/check_token?token=${encodeURIComponent(token.json.access_token)}`, { headers: { authorization: basic(casino.client) } });
+    const claims = (await checked.json()) as any;
+    assert.equal(checked.status, 200);
+    assert.equal(claims.userId, 'player-1');
+    assert.equal(claims.dob, '1991-10-28');
+    assert.equal(claims.active, undefined);
+    assert.equal(claims.access_token, undefined);
+
+    const found = await deposit(server, casino.client, run.paymentId);
+    assert.equal(found.state, 'COMPLETED');
+    assert.equal(found.unifiedState, 'COMPLETED');
+    assert.deepEqual(found.notifications.map((n: any) => [n.notification, n.state, n.tries]), [
+      ['signin', 'answered', 1],
+      ['authorize', 'answered', 1],
+      ['transfer', 'answered', 1],
+    ]);
+    assert.equal((await balance(server, casino.client, casino.accountId)).posted, '10050');
+    await assertLedgerBalanced(server);
+  });
+
+  it('refuses a replayed code and revokes the token issued from it', async () => {
+    const run = await runDeposit(server, casino, { identity: 'bjorn', pay: 'pay' });
+    const code = (run.stop as { url: URL }).url.searchParams.get('code')!;
+    const first = await exchange(server, casino.client, code, casino.operator.callback);
+    assert.equal(first.status, 200);
+    const replay = await exchange(server, casino.client, code, casino.operator.callback);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.json.error, 'invalid_grant');
+    const checked = await fetch(`${server.url}/oauth/check_token?token=${encodeURIComponent(first.json.access_token)}`, { headers: { authorization: basic(casino.client) } });
+    assert.equal(checked.status, 400);
+    assert.equal(((await checked.json()) as any).error, 'invalid_token');
+    await assertLedgerBalanced(server);
+  });
+
+  it('answers the status URL while the player is at the identity provider', async () => {
+    const response = await fetch(`${server.url}/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: casino.client.id, redirect_uri: casino.operator.callback, identity_provider: 'sandbox-bankid', amount: '5', currency: 'EUR' })}`);
+    const json = (await response.json()) as any;
+    const status = (await (await fetch(json.links.statusUrl)).json()) as any;
+    assert.equal(status.state, 'started');
+    assert.equal(status.txState, 'WAITING_INPUT');
+    const page = await walk(json.redirectOutput.url, casino.operator.callback);
+    assert.equal(page.kind, 'page');
+  });
+});
