@@ -16,6 +16,20 @@ import {
   operatorView,
 } from './one-click.types';
 
+/** The service names fields as the authorization endpoint's parameters; the mutation's input names them so. */
+const GRAPHQL_NAMES: Record<string, string> = { identity_provider: 'identityProvider', client_id: 'input' };
+
+async function inGraphQLNames<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof PaygridError && error.field?.length === 1 && GRAPHQL_NAMES[error.field[0]]) {
+      throw new PaygridError(error.code, GRAPHQL_NAMES[error.field[0]], error.message);
+    }
+    throw error;
+  }
+}
+
 @Resolver(() => DepositView)
 export class OneClickResolver {
   @Authorized()
@@ -41,7 +55,7 @@ export class OneClickResolver {
         const parameters = Object.fromEntries(
           Object.entries({ country: input.country, locale: input.locale, ssn: input.ssn, enduser_id: input.enduserId }).filter(([, v]) => v != null),
         );
-        const started = await ctx.services.oneClick.start(client, {
+        const started = await inGraphQLNames(() => ctx.services.oneClick.start(client, {
           identityProvider: input.identityProvider,
           amount: input.amount,
           currency: input.currency,
@@ -50,7 +64,7 @@ export class OneClickResolver {
           codeChallenge: null,
           parameters,
           idempotencyKey: input.idempotencyKey,
-        });
+        }));
         return { deposit: await this.read(ctx, started.paymentId), redirectUrl: started.redirectUrl, statusUrl: started.statusUrl };
       },
       { deposit: null, redirectUrl: null, statusUrl: null },
