@@ -94,3 +94,32 @@ describe('1-Click sign-up and deposit', () => {
     assert.equal(page.kind, 'page');
   });
 });
+
+describe('1-Click: personal data stays out of the log', () => {
+  it('logs no KYC datum, national id or browser key of a whole deposit', async () => {
+    const { Writable } = await import('node:stream');
+    let log = '';
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    });
+    const server = await startServer({ logStream, config: { schedulerPollMs: 3_600_000, logLevel: 'info' } });
+    const casino = await oneClickOperator(server);
+    try {
+      const run = await runDeposit(server, casino, { pay: 'pay', params: { ssn: 'SE199110284479' } });
+      assert.equal(run.stop.kind, 'callback');
+      const code = (run.stop as { url: URL }).url.searchParams.get('code')!;
+      const token = await exchange(server, casino.client, code, casino.operator.callback);
+      assert.equal(token.json.personid, 'SE199110284479');
+      assert.match(log, /\/oauth\/one-click\//, 'the requests were logged');
+      for (const datum of ['SE199110284479', 'Astrid', 'Andersson', 'Storgatan', '1991-10-28', new URL(run.statusUrl).searchParams.get('key')!, code]) {
+        assert.ok(!log.includes(datum), `the log holds ${datum}`);
+      }
+    } finally {
+      await casino.operator.close();
+      await server.close();
+    }
+  });
+});
