@@ -28,7 +28,8 @@ export class TestOperator {
     let operator: TestOperator;
     const receiver = await WebhookReceiver.start(async (request) => {
       const notification = /^\/api\/(signin|authorize|transfer|cancel)$/.exec(request.path)?.[1];
-      if (!notification) return 404;
+      // The redirect URI answers 200, as the seed asks of it.
+      if (!notification) return 200;
       if (!verifySignature(operator.secret(), request.body, request.headers, false)) {
         operator.badSignatures++;
         return 401;
