@@ -5,8 +5,10 @@
  * idempotent on its txId, as PaymentIQ's reference operator is: a repeated authorize returns the same
  * authCode, a repeated transfer books nothing twice.
  *
- *   PAYGRID_URL=http://127.0.0.1:4000 CLIENT_ID=… CLIENT_SECRET=… WEBHOOK_SECRET=whsec_… PORT=4100 \
- *     npm run demo:one-click-operator
+ *   CLIENT_ID=demo-merchant CLIENT_SECRET=demo-merchant-secret WEBHOOK_SECRET=whsec_… npm run demo:one-click-operator
+ *
+ * It listens on 127.0.0.1:8080 (PORT), the demo merchant's registered redirect URI being
+ * http://127.0.0.1:8080/callback, and talks to Paygrid at PAYGRID_URL (http://127.0.0.1:4000).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
   const paygrid = process.env.PAYGRID_URL ?? 'http://127.0.0.1:4000';
   const { CLIENT_ID: clientId, CLIENT_SECRET: clientSecret, WEBHOOK_SECRET: secret } = process.env;
   if (!clientId || !clientSecret || !secret) throw new Error('Set CLIENT_ID, CLIENT_SECRET and WEBHOOK_SECRET (see the README).');
-  const port = Number(process.env.PORT ?? 4100);
+  const port = Number(process.env.PORT ?? 8080);
   const books = new OperatorBooks();
   const send = (response: ServerResponse, status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
 
