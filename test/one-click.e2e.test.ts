@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startServer, type TestServer } from './support/server';
+import { startServer, subscribe, type TestServer } from './support/server';
 import { balance } from './support/flows';
-import { assertLedgerBalanced, basic, deposit, exchange, oneClickOperator, runDeposit, walk, type OneClickSetup } from './support/one-click';
+import { assertLedgerBalanced, authorizeUrl, basic, deposit, exchange, oneClickOperator, runDeposit, submit, walk, type OneClickSetup } from './support/one-click';
 
 describe('1-Click sign-up and deposit', () => {
   let server: TestServer;
@@ -81,6 +81,36 @@ describe('1-Click sign-up and deposit', () => {
     const checked = await fetch(`${server.url}/oauth/check_token?token=${encodeURIComponent(first.json.access_token)}`, { headers: { authorization: basic(casino.client) } });
     assert.equal(checked.status, 400);
     assert.equal(((await checked.json()) as any).error, 'invalid_token');
+    await assertLedgerBalanced(server);
+  });
+
+  it('is a payment of flow deposit, watched live through paymentUpdated, with no KYC datum in its events', async () => {
+    const response = await fetch(authorizeUrl(server, casino, { amount: '7.00' }));
+    const json = (await response.json()) as any;
+    const { collector, stop } = subscribe(server.ws(casino.client.token), `subscription($id: ID!) { paymentUpdated(paymentId: $id) { sequence type flowState state data } }`, { id: json.txId });
+    await collector.waitFor((c) => c.items.length >= 0);
+    const page = await walk(json.redirectOutput.url, casino.operator.callback);
+    const payStep = await submit(page, { identity: 'astrid', decision: 'approve' }, casino.operator.callback);
+    const back = await submit(payStep, { account: 'swedbank', decision: 'pay' }, casino.operator.callback);
+    assert.equal(back.kind, 'callback');
+    await collector.waitFor((c) => c.items.some((i: any) => i.paymentUpdated.type === 'deposit.completed'));
+    stop();
+    const live = collector.items.map((i: any) => i.paymentUpdated);
+    assert.doesNotMatch(JSON.stringify(live), /SE199110284479|Astrid|Storgatan/);
+    // What the subscription missed before it was set up, a client reads from the history: together they are the whole of it.
+    const payment = await server.ok(casino.client.token, `query($id: ID!) { payment(id: $id) { flow state events { sequence type flowState state } } }`, { id: json.txId });
+    assert.equal(payment.payment.flow, 'DEPOSIT');
+    const history = payment.payment.events;
+    assert.deepEqual(history.map((e: any) => [e.sequence, e.type, e.flowState, e.state]), [
+      [1, 'deposit.started', 'started', 'CREATED'],
+      [2, 'deposit.identified', 'identified', 'PENDING'],
+      [3, 'deposit.signed_in', 'signed_in', 'PENDING'],
+      [4, 'deposit.authorized', 'authorized', 'PENDING'],
+      [5, 'deposit.deposited', 'deposited', 'ACCEPTED'],
+      [6, 'deposit.completed', 'completed', 'COMPLETED'],
+    ]);
+    assert.ok(live.length >= 1);
+    assert.deepEqual(live.map((e: any) => e.sequence), history.slice(history.length - live.length).map((e: any) => e.sequence));
     await assertLedgerBalanced(server);
   });
 
