@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { ManualClock } from '../src/shared/clock';
 import { balance } from './support/flows';
 import { startServer, type TestServer } from './support/server';
@@ -19,7 +19,9 @@ describe('1-Click: what goes wrong', () => {
     server = await startServer({ clock, config: { schedulerPollMs: 3_600_000 } });
     casino = await oneClickOperator(server);
   });
+  afterEach(() => assertLedgerBalanced(server));
   after(async () => {
+    console.log(`1-Click notifications (${__filename.split('/').pop()}): ${casino.operator.summary()}`);
     await casino.operator.close();
     await server.close();
   });

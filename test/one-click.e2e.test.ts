@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import { startServer, subscribe, type TestServer } from './support/server';
 import { balance } from './support/flows';
 import { assertLedgerBalanced, authorizeUrl, basic, deposit, exchange, oneClickOperator, runDeposit, submit, walk, type OneClickSetup } from './support/one-click';
@@ -12,7 +12,9 @@ describe('1-Click sign-up and deposit', () => {
     server = await startServer({ config: { schedulerPollMs: 3_600_000 } });
     casino = await oneClickOperator(server);
   });
+  afterEach(() => assertLedgerBalanced(server));
   after(async () => {
+    console.log(`1-Click notifications (${__filename.split('/').pop()}): ${casino.operator.summary()}`);
     await casino.operator.close();
     await server.close();
   });
@@ -112,6 +114,24 @@ describe('1-Click sign-up and deposit', () => {
     assert.ok(live.length >= 1);
     assert.deepEqual(live.map((e: any) => e.sequence), history.slice(history.length - live.length).map((e: any) => e.sequence));
     await assertLedgerBalanced(server);
+  });
+
+  it('carries PKCE from the authorization request to the code', async () => {
+    const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+    const run = await runDeposit(server, casino, { pay: 'pay', params: { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' } });
+    const code = (run.stop as { url: URL }).url.searchParams.get('code')!;
+    const without = await exchange(server, casino.client, code, casino.operator.callback);
+    assert.equal(without.json.error, 'invalid_grant');
+    const run2 = await runDeposit(server, casino, { pay: 'pay', params: { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' } });
+    const code2 = (run2.stop as { url: URL }).url.searchParams.get('code')!;
+    const response = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: basic(casino.client) },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: code2, redirect_uri: casino.operator.callback, code_verifier: verifier }),
+    });
+    const json = (await response.json()) as any;
+    assert.equal(response.status, 200, JSON.stringify(json));
+    assert.deepEqual(json.scope, ['default']);
   });
 
   it('answers the status URL while the player is at the identity provider', async () => {

@@ -16,6 +16,7 @@ describe('1-Click sign-up and deposit in a real browser (Chromium)', { skip: NO_
     browser = await launchChromium();
   });
   after(async () => {
+    if (casino) console.log(`1-Click notifications (browser): ${casino.operator.summary()}`);
     await browser?.close();
     await casino?.operator.close();
     await server?.close();

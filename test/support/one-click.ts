@@ -59,6 +59,17 @@ export class TestOperator {
     return this.receiver.requests.filter((r) => r.path === `/api/${notification}`).map((r) => JSON.parse(r.body));
   }
 
+  /** `signin 3 sent, 4 tries (1 retry)`…: what the closing note lists. */
+  summary(): string {
+    const parts: string[] = [];
+    for (const notification of ['signin', 'authorize', 'transfer', 'cancel']) {
+      const counts = [...this.attempts].filter(([key]) => key.startsWith(`${notification}:`)).map(([, n]) => n);
+      const tries = counts.reduce((a, b) => a + b, 0);
+      parts.push(`${notification} ${counts.length} sent, ${tries} tries (${tries - counts.length} retries)`);
+    }
+    return parts.join('; ');
+  }
+
   close(): Promise<void> {
     return this.receiver.close();
   }
