@@ -130,6 +130,37 @@ describe('1-Click: what goes wrong', () => {
     await assertLedgerBalanced(server);
   });
 
+  it('books the deposit of a player who pays and never comes back: the provider is asked until it answers', async () => {
+    const response = await fetch(authorizeUrl(server, casino, { amount: '12.00' }));
+    const json = (await response.json()) as any;
+    const payStep = await submit(await walk(json.redirectOutput.url, casino.operator.callback), { identity: 'bjorn', decision: 'approve' }, casino.operator.callback);
+    assert.equal(payStep.kind, 'page');
+    const action = /<form method="post" action="([^"]+)">/.exec((payStep as { html: string }).html)![1];
+    // The player pays; the window closes before the browser follows the provider's redirect back.
+    const paid = await fetch(new URL(action, (payStep as { url: string }).url), { method: 'POST', body: new URLSearchParams({ account: 'seb', decision: 'pay' }), redirect: 'manual' });
+    assert.equal(paid.status, 303);
+    assert.equal((await deposit(server, casino.client, json.txId)).state, 'AUTHORIZED');
+    await drive(3);
+    const found = await deposit(server, casino.client, json.txId);
+    assert.equal(found.state, 'COMPLETED');
+    assert.equal(found.maskedAccount, '****9876');
+    assert.equal(casino.operator.bodies('transfer').filter((b) => b.txId === json.txId).length, 1);
+  });
+
+  it('cancels a session the player leaves before paying, once DEPOSIT_SESSION_MINUTES are over', async () => {
+    const response = await fetch(authorizeUrl(server, casino, { state: 'left' }));
+    const json = (await response.json()) as any;
+    clock.advance(31 * 60_000);
+    await server.app.services.scheduler.runDue();
+    const found = await deposit(server, casino.client, json.txId);
+    assert.equal(found.state, 'CANCELLED');
+    assert.equal(found.errorDescription, 'err_session_expired');
+    const back = callbackOf(await submit(await walk(json.redirectOutput.url, casino.operator.callback), { identity: 'astrid', decision: 'approve' }, casino.operator.callback));
+    assert.equal(back.get('error_description'), 'err_session_expired');
+    assert.equal(back.get('state'), 'left');
+    assert.deepEqual(casino.operator.bodies('signin').filter((b) => b.txId === json.txId), [], 'no signin for a session that ended');
+  });
+
   it('waits while the operator does not answer signin, and goes on once it does', async () => {
     let silent = true;
     casino.operator.script = (notification) => (notification === 'signin' && silent ? 503 : undefined);

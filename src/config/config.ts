@@ -25,6 +25,8 @@ export interface Config {
   paymentExpireDays: number;
   /** Days a player's KYC data is kept after their last identification, then purged (KYC_RETENTION_DAYS). */
   kycRetentionDays: number;
+  /** Minutes a 1-Click session may take before the player reaches the payment step (DEPOSIT_SESSION_MINUTES). */
+  depositSessionMinutes: number;
   /** Password checks per username within the login window before further attempts get 429 (LOGIN_MAX_ATTEMPTS). */
   loginMaxAttempts: number;
   /** The login throttle's window, from the first attempt counted (LOGIN_WINDOW_MINUTES). */
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookMaxAttempts: positiveInteger(env, 'WEBHOOK_MAX_ATTEMPTS', 18),
     paymentExpireDays: positiveInteger(env, 'PAYMENT_EXPIRE_DAYS', 7),
     kycRetentionDays: positiveInteger(env, 'KYC_RETENTION_DAYS', 30),
+    depositSessionMinutes: positiveInteger(env, 'DEPOSIT_SESSION_MINUTES', 30),
     loginMaxAttempts: positiveInteger(env, 'LOGIN_MAX_ATTEMPTS', 5),
     loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
     passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),

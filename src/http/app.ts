@@ -134,7 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accountPayments: new AccountPaymentService(db, ledger),
     orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock),
     initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), providerCalls, webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
-    oneClick: new OneClickService(db, ledger, identityProviders, providerCalls, scheduler, outbound, authorization, publicUrl, clock, { kycRetentionDays: config.kycRetentionDays }),
+    oneClick: new OneClickService(db, ledger, identityProviders, providerCalls, scheduler, outbound, authorization, publicUrl, clock, { kycRetentionDays: config.kycRetentionDays, sessionMinutes: config.depositSessionMinutes }),
     scheduler,
     webhooks,
   };

@@ -37,6 +37,7 @@ import { Notification, notificationUrl, sendNotification, type OperatorAnswer } 
 
 export const ADVANCE_DEPOSIT_JOB = 'one-click.advance';
 export const PURGE_KYC_JOB = 'one-click.kyc-purge';
+export const EXPIRE_DEPOSIT_JOB = 'one-click.expire';
 /** Who the operator notifications are recorded as, in provider_call. */
 export const OPERATOR_PROVIDER = 'operator';
 export const IDENTITY_PROVIDER = 'identity';
@@ -55,6 +56,8 @@ export interface OneClickJobs {
 export interface OneClickOptions {
   /** Days KYC data is kept after the player's last identification (KYC_RETENTION_DAYS). */
   kycRetentionDays: number;
+  /** Minutes a session may take before the player reaches the payment step (DEPOSIT_SESSION_MINUTES). */
+  sessionMinutes: number;
 }
 
 export interface StartDeposit {
@@ -147,6 +150,7 @@ export class OneClickService {
   ) {
     jobs.register<{ paymentId: string }>(ADVANCE_DEPOSIT_JOB, ({ paymentId }) => this.advance(paymentId));
     jobs.register<{ profileId: string }>(PURGE_KYC_JOB, ({ profileId }) => this.purge(profileId));
+    jobs.register<{ paymentId: string }>(EXPIRE_DEPOSIT_JOB, ({ paymentId }) => this.expire(paymentId));
     const waitingIn = (state: DepositState, also: (d: DepositDetails) => boolean = () => true) => async (tx: Tx, paymentId: string | null) => {
       const found = await this.lock(tx, paymentId!);
       return !!found && found.payment.flowState === state && also(found.details);
@@ -353,6 +357,7 @@ export class OneClickService {
         browserKeyHash: sha256(browserKey),
       } as DepositDetails);
       recordPaymentEvent(tx, payment, 'deposit.started', { identityProvider: provider.id });
+      await this.jobs.schedule(tx, { kind: EXPIRE_DEPOSIT_JOB, runAt: new Date(now.getTime() + this.options.sessionMinutes * 60_000), payload: { paymentId: payment.id }, key: payment.id });
       return { paymentId: payment.id, browserKey };
     };
     const created = await this.db.transaction(async (tx) => {
@@ -386,6 +391,8 @@ export class OneClickService {
     });
     const found = (await this.get(null, created.paymentId))!;
     if (!found.details.signInUrl) throw new Error('the identity provider did not start the sign-in');
+    // Recorded now, so that the scheduler asks the provider, with backoff, until the player decides (the browser may never return).
+    await this.providerCalls.run(this.ops.signInResult, { key: `${created.paymentId}:sign-in-result`, paymentId: created.paymentId, request: { paymentId: created.paymentId } });
     return { paymentId: created.paymentId, redirectUrl: found.details.signInUrl, statusUrl: urls.status, continueUrl: urls.continue };
   }
 
@@ -484,9 +491,15 @@ export class OneClickService {
           moved = await run(this.ops.authorize, Notification.AUTHORIZE);
           break;
         case DepositState.AUTHORIZED:
-          // The payment step starts when the browser is there to go to it: its return URL carries the browser's key.
-          if (details.paymentRef || !browserKey) return;
-          moved = await run(this.ops.startPayment, 'start-payment', { returnUrl: this.urls(paymentId, browserKey).paid });
+          if (!details.paymentRef) {
+            // The payment step starts when the browser is there to go to it: its return URL carries the browser's key.
+            if (!browserKey) return;
+            moved = await run(this.ops.startPayment, 'start-payment', { returnUrl: this.urls(paymentId, browserKey).paid });
+            if (!moved) return;
+          }
+          // The provider is asked now and, until it answers, by the scheduler with backoff: a player
+          // who pays and never comes back does not leave the money unbooked.
+          moved = await run(this.ops.paymentResult, 'payment-result');
           break;
         case DepositState.DEPOSITED:
           await run(this.ops.transfer, Notification.TRANSFER);
@@ -663,6 +676,26 @@ export class OneClickService {
     const profile = await this.db.reader().findOne(KycProfile, { id });
     if (!profile || !can(principal, 'read', { kind: 'kycProfile', profile: { clientId: profile.clientId } })) return null;
     return profile;
+  }
+
+  /**
+   * A session the player left before the payment step: cancelled (cancel goes to the operator when
+   * it had authorized). Once the provider's payment step started, the provider may hold the money:
+   * the session is left to its answer.
+   */
+  async expire(paymentId: string): Promise<void> {
+    const expired = await this.db.transaction(async (tx) => {
+      const found = await this.lock(tx, paymentId);
+      if (!found) return false;
+      const { payment, details } = found;
+      const state = payment.flowState as DepositState;
+      const beforePayment = [DepositState.STARTED, DepositState.IDENTIFIED, DepositState.SIGNED_IN].includes(state) || (state === DepositState.AUTHORIZED && !details.paymentRef);
+      if (!beforePayment) return false;
+      Object.assign(details, { error: 'access_denied', errorDescription: 'err_session_expired' });
+      await this.move(tx, payment, DepositState.CANCELLED, 'deposit.cancelled', { by: 'expiry' });
+      return true;
+    });
+    if (expired) await this.advance(paymentId);
   }
 
   /** Drops a profile's KYC data once its retention ran out, and the identity provider's recorded answers that carried it. */
