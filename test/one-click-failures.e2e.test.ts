@@ -270,3 +270,44 @@ describe('1-Click: what goes wrong', () => {
     assert.match(full.headers.get('location')!, /\/sandbox\/bankid\/bid_/);
   });
 });
+
+describe('1-Click: an identity provider that does not answer', () => {
+  it('keeps the browser on Paygrid’s page until the provider starts the sign-in', async () => {
+    let down = true;
+    const server = await startServer({
+      config: { schedulerPollMs: 3_600_000 },
+      identityProviders: (sandbox) => [
+        {
+          id: sandbox.id,
+          name: sandbox.name,
+          takesPayments: true,
+          startSignIn: async (input) => {
+            if (down) throw new Error('connection refused');
+            return sandbox.startSignIn(input);
+          },
+          signInResult: (key, ref) => sandbox.signInResult(key, ref),
+          startPayment: (input) => sandbox.startPayment(input),
+          paymentResult: (key, ref) => sandbox.paymentResult(key, ref),
+        },
+      ],
+    });
+    const casino = await oneClickOperator(server);
+    try {
+      const json = (await (await fetch(authorizeUrl(server, casino))).json()) as any;
+      assert.equal(json.success, true);
+      assert.match(json.redirectOutput.url, /\/oauth\/one-click\/pay_/, 'Paygrid’s own page, not the provider’s');
+      const waiting = await walk(json.redirectOutput.url, casino.operator.callback);
+      assert.equal(waiting.kind, 'waiting');
+      down = false;
+      const page = await walk((waiting as { url: string }).url, casino.operator.callback);
+      assert.equal(page.kind, 'page');
+      assert.match((page as { html: string }).html, /Identify with Sandbox BankID/);
+      const back = callbackOf(await submit(await submit(page, { identity: 'astrid', decision: 'approve' }, casino.operator.callback), { account: 'swedbank', decision: 'pay' }, casino.operator.callback));
+      assert.ok(back.get('code'));
+      await assertLedgerBalanced(server);
+    } finally {
+      await casino.operator.close();
+      await server.close();
+    }
+  });
+});

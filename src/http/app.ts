@@ -36,7 +36,7 @@ import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
 import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { ProviderCalls } from '../providers/provider-call';
-import { IdentityProviders } from '../providers/identity/identity-provider';
+import { IdentityProviders, type IdentityProvider } from '../providers/identity/identity-provider';
 import { SandboxBankId } from '../providers/identity/sandbox-bankid';
 import { OneClickService } from '../flows/one-click/one-click.service';
 import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
@@ -67,6 +67,8 @@ export interface AppOptions {
   bankGateway?: BankGateway;
   /** Where the log goes (stdout by default); tests read it to check what it never holds. */
   logStream?: Writable;
+  /** The identity providers, given the sandbox BankID (whose pages are served either way); the sandbox alone by default. */
+  identityProviders?: (sandbox: SandboxBankId) => IdentityProvider[];
 }
 
 /** Close codes of a GraphQL WebSocket whose token stopped working (graphql-ws's own codes are 44xx too). */
@@ -120,7 +122,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const authorization = new AuthorizationService(db, tokens, users, clock);
   const providerCalls = new ProviderCalls(db, scheduler, clock);
   const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
-  const identityProviders = new IdentityProviders([sandboxBankId]);
+  const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const services: Services = {
     db,
     clock,

@@ -378,22 +378,10 @@ export class OneClickService {
       return { paymentId: String(result.paymentId), browserKey: String(result.browserKey) };
     });
     const urls = this.urls(created.paymentId, created.browserKey);
-    await this.providerCalls.run(this.ops.startSignIn, {
-      key: `${created.paymentId}:start-sign-in`,
-      paymentId: created.paymentId,
-      request: {
-        paymentId: created.paymentId,
-        returnUrl: urls.identified,
-        ssn: typeof input.parameters.ssn === 'string' ? input.parameters.ssn : null,
-        country: typeof input.parameters.country === 'string' ? input.parameters.country : null,
-        locale: typeof input.parameters.locale === 'string' ? input.parameters.locale : null,
-      },
-    });
+    await this.advance(created.paymentId, created.browserKey);
     const found = (await this.get(null, created.paymentId))!;
-    if (!found.details.signInUrl) throw new Error('the identity provider did not start the sign-in');
-    // Recorded now, so that the scheduler asks the provider, with backoff, until the player decides (the browser may never return).
-    await this.providerCalls.run(this.ops.signInResult, { key: `${created.paymentId}:sign-in-result`, paymentId: created.paymentId, request: { paymentId: created.paymentId } });
-    return { paymentId: created.paymentId, redirectUrl: found.details.signInUrl, statusUrl: urls.status, continueUrl: urls.continue };
+    // A provider that did not answer yet: Paygrid's own page waits for it, and asks again.
+    return { paymentId: created.paymentId, redirectUrl: found.details.signInUrl ?? urls.continue, statusUrl: urls.status, continueUrl: urls.continue };
   }
 
   /** The operator stops a session before the player pays: no money moved; cancel goes to it when it had authorized. */
@@ -484,6 +472,19 @@ export class OneClickService {
         (await this.providerCalls.run(op, { key: `${paymentId}:${name}`, paymentId, request: { paymentId, ...request } })).kind === 'answered';
       let moved: boolean;
       switch (payment.flowState as DepositState) {
+        case DepositState.STARTED: {
+          if (!details.signInRef) {
+            // The sign-in starts when the browser's key is at hand: the provider's return URL carries it.
+            if (!browserKey) return;
+            const p = details.parameters;
+            const text = (name: string) => (typeof p[name] === 'string' ? (p[name] as string) : null);
+            const started = await run(this.ops.startSignIn, 'start-sign-in', { returnUrl: this.urls(paymentId, browserKey).identified, ssn: text('ssn'), country: text('country'), locale: text('locale') });
+            if (!started) return;
+          }
+          // Recorded now, so that the scheduler asks the provider, with backoff, until the player decides (the browser may never return).
+          moved = await run(this.ops.signInResult, 'sign-in-result');
+          break;
+        }
         case DepositState.IDENTIFIED:
           moved = await run(this.ops.signin, Notification.SIGNIN);
           break;
