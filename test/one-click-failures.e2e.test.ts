@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ManualClock } from '../src/shared/clock';
+import { DepositDetails } from '../src/flows/one-click/deposit.entity';
+import { ProviderCall } from '../src/providers/provider-call.entity';
 import { balance } from './support/flows';
 import { startServer, type TestServer } from './support/server';
 import { assertLedgerBalanced, authorizeUrl, deposit, exchange, oneClickOperator, runDeposit, submit, walk, type OneClickSetup, type Stop } from './support/one-click';
@@ -54,6 +56,10 @@ describe('1-Click: what goes wrong', () => {
       const found = await deposit(server, casino.client, run.paymentId);
       assert.equal(found.state, 'REJECTED');
       assert.equal(found.kycProfileId, null);
+      // The national id the operator expected is kept only until the provider answered.
+      const em = server.app.services.db.reader();
+      assert.equal('ssn' in (await em.findOneOrFail(DepositDetails, { paymentId: run.paymentId })).parameters, false);
+      assert.equal((await em.findOneOrFail(ProviderCall, { key: `${run.paymentId}:start-sign-in` })).request.ssn, null);
       await assertLedgerBalanced(server);
     });
   }

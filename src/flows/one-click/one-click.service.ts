@@ -396,6 +396,7 @@ export class OneClickService {
         throw new PaygridError(ErrorCode.ILLEGAL_TRANSITION, 'paymentId', 'The player is at the payment step: the provider may be taking the money.');
       }
       Object.assign(details, { error: 'access_denied', errorDescription: 'err_cancelled_by_operator' });
+      await this.forgetSsn(tx, details);
       await this.move(tx, payment, DepositState.CANCELLED, 'deposit.cancelled', { by: 'operator' });
     });
     await this.advance(paymentId);
@@ -519,6 +520,7 @@ export class OneClickService {
   // Answers applied (inside the provider call's transaction, the payment locked)
 
   private async identified(tx: Tx, { payment, details }: Deposit, answer: SignInResult): Promise<void> {
+    await this.forgetSsn(tx, details);
     if (answer.kind === 'failed') {
       Object.assign(details, { error: 'access_denied', errorDescription: answer.failure, errMsg: answer.message.slice(0, 500) });
       await this.move(tx, payment, DepositState.REJECTED, 'deposit.rejected', { reason: answer.failure });
@@ -693,6 +695,7 @@ export class OneClickService {
       const beforePayment = [DepositState.STARTED, DepositState.IDENTIFIED, DepositState.SIGNED_IN].includes(state) || (state === DepositState.AUTHORIZED && !details.paymentRef);
       if (!beforePayment) return false;
       Object.assign(details, { error: 'access_denied', errorDescription: 'err_session_expired' });
+      await this.forgetSsn(tx, details);
       await this.move(tx, payment, DepositState.CANCELLED, 'deposit.cancelled', { by: 'expiry' });
       return true;
     });
@@ -719,6 +722,18 @@ export class OneClickService {
 
   // -------------------------------------------------------------------------------------------
   // Internals
+
+  /**
+   * The national id the operator expected (`ssn`) is personal data needed only until the provider
+   * answered the sign-in: then it goes, from the deposit and from the recorded provider call.
+   */
+  private async forgetSsn(tx: Tx, details: DepositDetails): Promise<void> {
+    if (!('ssn' in details.parameters)) return;
+    const { ssn: _ssn, ...rest } = details.parameters;
+    details.parameters = rest;
+    const call = await tx.em.findOne(ProviderCall, { provider: IDENTITY_PROVIDER, key: `${details.paymentId}:start-sign-in` });
+    if (call) call.request = { ...call.request, ssn: null };
+  }
 
   private providerOf(id: string): IdentityProvider {
     const provider = this.providers.get(id);
