@@ -1,4 +1,3 @@
-import { OneClickResolver } from '../flows/one-click/one-click.resolver';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import {
   GraphQLError,
@@ -25,6 +24,7 @@ import { AccountResolver } from '../accounts/account.resolver';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
 import { OrderResolver } from '../flows/orders/order.resolver';
 import { InitiationResolver } from '../flows/initiation/initiation.resolver';
+import { OneClickResolver } from '../flows/one-click/one-click.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';

@@ -1,5 +1,3 @@
-import { DepositDetails, OneClickOperator } from '../flows/one-click/deposit.entity';
-import { KycProfile } from '../flows/one-click/kyc-profile.entity';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MikroORM, type Options } from '@mikro-orm/core';
@@ -19,6 +17,8 @@ import { LedgerEntry } from '../ledger/entry.entity';
 import { Payment } from '../payments/payment.entity';
 import { OrderDetails } from '../flows/orders/order.entity';
 import { InitiationDetails } from '../flows/initiation/initiation.entity';
+import { DepositDetails, OneClickOperator } from '../flows/one-click/deposit.entity';
+import { KycProfile } from '../flows/one-click/kyc-profile.entity';
 import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
