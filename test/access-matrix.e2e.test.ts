@@ -18,6 +18,7 @@ import {
 } from '../src/access';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES, Scope } from '../src/oauth/scopes';
 import { PaymentFlow } from '../src/payments/payment.entity';
+import { KycProfile } from '../src/flows/one-click/kyc-profile.entity';
 import { createPayment, fund, openAccount, step, initiationInstruction } from './support/flows';
 import { FormBrowser } from './support/form-browser';
 import { consent } from './support/payer-consent';
@@ -189,6 +190,21 @@ describe('access matrix: every face of every object kind answers as the policy s
       }),
     ),
     {
+      operation: 'Query.deposit',
+      kind: 'payment',
+      action: 'read',
+      applies: isFlow(PaymentFlow.DEPOSIT),
+      run: readFace(`query($id: ID!) { deposit(id: $id) { id } }`, (d) => d?.deposit),
+    },
+    {
+      operation: 'Mutation.cancelDeposit',
+      kind: 'payment',
+      action: 'act',
+      applies: isFlow(PaymentFlow.DEPOSIT),
+      run: mutationFace('cancelDeposit', 'CancelDepositInput', (o) => ({ paymentId: o.id })),
+    },
+    { operation: 'Query.kycProfile', kind: 'kycProfile', action: 'read', run: readFace(`query($id: ID!) { kycProfile(id: $id) { id } }`, (d) => d?.kycProfile) },
+    {
       operation: 'GET /checkout/:id',
       kind: 'payment',
       action: 'read',
@@ -320,6 +336,16 @@ describe('access matrix: every face of every object kind answers as the policy s
         return result.data?.setWebhookUrl?.webhookUrl ? 'allowed' : 'refused';
       },
     },
+    {
+      operation: 'Mutation.setOneClickOperator',
+      kind: 'client',
+      action: 'configure',
+      ownClientOnly: true,
+      run: async (who) => {
+        const result = await gql(who.token!, `mutation { setOneClickOperator(input: { baseUrl: "http://127.0.0.1:9" }) { operator { baseUrl } userErrors { code } } }`);
+        return result.data?.setOneClickOperator?.operator ? 'allowed' : 'refused';
+      },
+    },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
     // Last: these move money back or end a payment, which no face before them should meet.
     {
@@ -345,6 +371,7 @@ describe('access matrix: every face of every object kind answers as the policy s
     'Query.payer': 'the payer the token acts for, nobody else',
     'Mutation.createOrder': 'an order for the payer the token acts for (refused to other tokens, see access-policy tests)',
     'Mutation.createInitiation': 'an initiation of the token’s own client',
+    'Mutation.startDeposit': 'a 1-Click deposit of the token’s own client, into its own account',
   };
 
   let validationUrl: string;
@@ -464,6 +491,26 @@ describe('access matrix: every face of every object kind answers as the policy s
       input: { paymentId: initiations['initiation 1 of A'] },
     });
     validationUrl = scoped.createInitiationToken.validationUrl;
+
+    // 1-Click deposits, one of A and one of B, and a KYC profile each (as an identification leaves it).
+    for (const [name, client] of [
+      ['deposit of A', a],
+      ['deposit of B', b],
+    ] as const) {
+      await server.ok(client.token, `mutation { setOneClickOperator(input: { baseUrl: "http://127.0.0.1:9" }) { userErrors { code } } }`);
+      const data = await server.ok(client.token, `mutation($input: StartDepositInput!) { startDeposit(input: $input) { deposit { id } userErrors { code field } } }`, {
+        input: { identityProvider: 'sandbox-bankid', amount: '5.00', currency: 'EUR', redirectUri: REDIRECT, idempotencyKey: key() },
+      });
+      assert.deepEqual(data.startDeposit.userErrors, []);
+      const found = (await server.app.services.payments.byIds([data.startDeposit.deposit.id]))[0];
+      const facts = payment(found.id, client.id, PaymentFlow.DEPOSIT, { id: found.payerAccountId!, clientId: null, userId: null }, { id: found.beneficiaryAccountId!, clientId: client.id, userId: null });
+      objects.push({ name, id: found.id, object: { kind: 'payment', payment: facts } });
+      const profileId = `kyc_matrix_${name.slice(-1)}`;
+      await server.app.services.db.transaction(async (tx) => {
+        tx.em.create(KycProfile, { id: profileId, clientId: client.id, subjectHash: profileId.padEnd(64, '0'), identityProvider: 'sandbox-bankid', userId: 'player', data: null, createdAt: new Date() });
+      });
+      objects.push({ name: `KYC profile of ${name.slice(-1)}`, id: profileId, object: { kind: 'kycProfile', profile: { clientId: client.id } } });
+    }
 
     // Webhook deliveries: the orders' callbacks.
     for (const [name, client] of [

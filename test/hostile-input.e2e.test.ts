@@ -53,6 +53,8 @@ const COLUMN_MAX: Record<string, number> = {
   'CreateOrderInput.errorUrl': 2048,
   'CreateInitiationInput.clientRedirectUri': 2048,
   'Mutation.setWebhookUrl.url': 2048,
+  'OneClickOperatorInput.baseUrl': 2048,
+  'OneClickOperatorInput.pathPrefix': 100,
   idempotencyKey: 255,
   id: 40,
   accountId: 40,
@@ -131,7 +133,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
   let server: TestServer;
   let schema: GraphQLSchema;
   const tokens = {} as Record<Who, string>;
-  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation', string>;
+  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'deposit', string>;
   let ws: Record<Who, WsClient>;
   let n = 0;
   const fresh = (prefix: string) => `${prefix}-${++n}`;
@@ -141,6 +143,8 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     account: { who: 'merchant', args: () => ({ id: ids.buyer }) },
     accounts: { who: 'merchant', args: () => ({ first: 5 }) },
     initiation: { who: 'merchant', args: () => ({ id: ids.initiation }) },
+    deposit: { who: 'merchant', args: () => ({ id: ids.deposit }) },
+    kycProfile: { who: 'merchant', args: () => ({ id: 'kyc_none' }) },
     ledgerReport: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
     payer: { who: 'payer', args: () => ({}) },
@@ -195,6 +199,14 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     createInitiationToken: { who: 'merchant', args: () => ({ input: { paymentId: ids.initiation } }) },
     resendWebhookDelivery: { who: 'merchant', args: () => ({ input: { deliveryId: 'whd_none' } }) },
     setWebhookUrl: { who: 'merchant', args: () => ({ url: 'http://127.0.0.1:9/hooks' }) },
+    startDeposit: {
+      who: 'merchant',
+      args: () => ({
+        input: { identityProvider: 'sandbox-bankid', amount: '10.00', currency: 'EUR', redirectUri: REDIRECT, state: 's', country: 'SE', locale: 'sv_SE', ssn: 'SE199110284479', enduserId: 'p-1', idempotencyKey: fresh('dep') },
+      }),
+    },
+    cancelDeposit: { who: 'merchant', args: () => ({ input: { paymentId: ids.deposit } }) },
+    setOneClickOperator: { who: 'merchant', args: () => ({ input: { baseUrl: 'http://127.0.0.1:9', pathPrefix: '/api' } }) },
     // subscriptions (WebSocket only)
     accountBalanceUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
     accountPaymentUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
@@ -223,6 +235,9 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     ids.order = order.createOrder.order.id;
     const initiation = await server.ok(merchant.token, `mutation($input: CreateInitiationInput!) { createInitiation(input: $input) { initiation { id } userErrors { code } } }`, FIXTURES.createInitiation.args());
     ids.initiation = initiation.createInitiation.initiation.id;
+    await server.ok(merchant.token, `mutation($input: OneClickOperatorInput!) { setOneClickOperator(input: $input) { userErrors { code } } }`, FIXTURES.setOneClickOperator.args());
+    const started = await server.ok(merchant.token, `mutation($input: StartDepositInput!) { startDeposit(input: $input) { deposit { id } userErrors { code field } } }`, FIXTURES.startDeposit.args());
+    ids.deposit = started.startDeposit.deposit.id;
 
     // The server's own schema (a full introspection query is deeper than the server's depth limit).
     schema = await buildPaygridSchema();

@@ -30,7 +30,9 @@ export type AccessObject =
   | { kind: 'paymentEvent'; payment: PaymentFacts }
   | { kind: 'webhookDelivery'; delivery: { clientId: string } }
   | { kind: 'client'; client: { id: string } }
-  | { kind: 'ledger' };
+  | { kind: 'ledger' }
+  /** A player's KYC data as one operator received it (1-Click). */
+  | { kind: 'kycProfile'; profile: { clientId: string } };
 
 export type ObjectKind = AccessObject['kind'];
 
@@ -127,6 +129,13 @@ export const deliveredToClient: Condition = {
   filter: (p) => ({ clientId: clientOf(p) }),
 };
 
+/** The KYC profile was received by this client (the operator that signed the player in). */
+export const profileOfClient: Condition = {
+  name: 'profileOfClient',
+  holds: (p, o) => o.kind === 'kycProfile' && o.profile.clientId === clientOf(p),
+  filter: (p) => ({ clientId: clientOf(p) }),
+};
+
 export const sameClient: Condition = {
   name: 'sameClient',
   holds: (p, o) => o.kind === 'client' && o.client.id === clientOf(p),
@@ -195,6 +204,8 @@ export const POLICY = {
     configure: { merchant: [[sameClient]], operator: [[sameClient]] },
   },
   ledger: { read: { operator: [[always]] } },
+  /** Personal data: only the client acting for itself that received it; never a payer's or a payment-scoped token. */
+  kycProfile: { read: { merchant: [[profileOfClient]], operator: [[profileOfClient]] } },
 } as const satisfies Table;
 
 export type Action<K extends ObjectKind> = keyof (typeof POLICY)[K] & string;

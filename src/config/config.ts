@@ -29,6 +29,10 @@ export interface Config {
   accountPaymentAuthorizationMinutes: number;
   /** How often lapsed authorizations are looked for and released (AUTHORIZATION_SWEEP_SECONDS). */
   authorizationSweepSeconds: number;
+  /** Days a player's KYC data is kept after their last identification, then purged (KYC_RETENTION_DAYS). */
+  kycRetentionDays: number;
+  /** Minutes a 1-Click session may take before the player reaches the payment step (DEPOSIT_SESSION_MINUTES). */
+  depositSessionMinutes: number;
   /** Password checks per username within the login window before further attempts get 429 (LOGIN_MAX_ATTEMPTS). */
   loginMaxAttempts: number;
   /** The login throttle's window, from the first attempt counted (LOGIN_WINDOW_MINUTES). */
@@ -84,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     orderAuthorizationMinutes: positiveInteger(env, 'ORDER_AUTHORIZATION_MINUTES', 7 * 24 * 60),
     accountPaymentAuthorizationMinutes: positiveInteger(env, 'ACCOUNT_PAYMENT_AUTHORIZATION_MINUTES', 7 * 24 * 60),
     authorizationSweepSeconds: positiveInteger(env, 'AUTHORIZATION_SWEEP_SECONDS', 60),
+    kycRetentionDays: positiveInteger(env, 'KYC_RETENTION_DAYS', 30),
+    depositSessionMinutes: positiveInteger(env, 'DEPOSIT_SESSION_MINUTES', 30),
     loginMaxAttempts: positiveInteger(env, 'LOGIN_MAX_ATTEMPTS', 5),
     loginWindowMinutes: positiveInteger(env, 'LOGIN_WINDOW_MINUTES', 15),
     passwordHashConcurrency: positiveInteger(env, 'PASSWORD_HASH_CONCURRENCY', 2),

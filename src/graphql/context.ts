@@ -8,6 +8,7 @@ import type { EventSubscriber } from '../events/pubsub';
 import type { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import type { OrderService } from '../flows/orders/order.service';
 import type { InitiationService } from '../flows/initiation/initiation.service';
+import type { OneClickService } from '../flows/one-click/one-click.service';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { AuthorizationService } from '../oauth/authorization.service';
 import type { TokenService, Caller } from '../oauth/token.service';
@@ -41,6 +42,7 @@ export interface Services {
   orders: OrderService;
   refunds: RefundService;
   initiations: InitiationService;
+  oneClick: OneClickService;
   scheduler: Scheduler;
   webhooks: WebhookService;
 }

@@ -24,6 +24,7 @@ import { AccountResolver } from '../accounts/account.resolver';
 import { AccountPaymentResolver } from '../flows/account-payments/account-payment.resolver';
 import { OrderResolver } from '../flows/orders/order.resolver';
 import { InitiationResolver } from '../flows/initiation/initiation.resolver';
+import { OneClickResolver } from '../flows/one-click/one-click.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
@@ -33,7 +34,7 @@ import { ClientResolver } from '../oauth/client.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -38,6 +38,10 @@ import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
 import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { ProviderCalls } from '../providers/provider-call';
+import { IdentityProviders, type IdentityProvider } from '../providers/identity/identity-provider';
+import { SandboxBankId } from '../providers/identity/sandbox-bankid';
+import { OneClickService } from '../flows/one-click/one-click.service';
+import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
 import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
 import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
 import { loggerOptions } from './logging';
@@ -65,6 +69,8 @@ export interface AppOptions {
   bankGateway?: BankGateway;
   /** Where the log goes (stdout by default); tests read it to check what it never holds. */
   logStream?: Writable;
+  /** The identity providers, given the sandbox BankID (whose pages are served either way); the sandbox alone by default. */
+  identityProviders?: (sandbox: SandboxBankId) => IdentityProvider[];
 }
 
 /** Close codes of a GraphQL WebSocket whose token stopped working (graphql-ws's own codes are 44xx too). */
@@ -117,20 +123,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   const refunds = new RefundService(db, ledger, clock);
   const expiry = new AuthorizationExpiry(db, clock, scheduler, config.authorizationSweepSeconds * 1000);
+  const authorization = new AuthorizationService(db, tokens, users, clock);
+  const providerCalls = new ProviderCalls(db, scheduler, clock);
+  const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
+  const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const services: Services = {
     db,
     clock,
     events: events.subscriber,
     tokens,
     users,
-    authorization: new AuthorizationService(db, tokens, users, clock),
+    authorization,
     ledger,
     accounts: new AccountService(db, ledger),
     payments: new PaymentService(db),
     accountPayments: new AccountPaymentService(db, ledger, clock, { authorizationMs: config.accountPaymentAuthorizationMinutes * 60_000 }, refunds, expiry),
     orders: new OrderService(db, ledger, webhooks, scheduler, publicUrl, clock, { authorizationMs: config.orderAuthorizationMinutes * 60_000 }, refunds, expiry),
     refunds,
-    initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
+    initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), providerCalls, webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
+    oneClick: new OneClickService(db, ledger, identityProviders, providerCalls, scheduler, outbound, authorization, publicUrl, clock, { kycRetentionDays: config.kycRetentionDays, sessionMinutes: config.depositSessionMinutes }),
     scheduler,
     webhooks,
   };
@@ -227,11 +238,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerPayerSessions(http, { sessions: new SessionService(db, clock), users });
   registerPages(http, (pages) => {
     registerLoginRoutes(pages, users);
-    registerAuthorizeRoutes(pages, services.authorization, getIssuer);
+    registerAuthorizeRoutes(pages, services.authorization, getIssuer, oneClickAuthorize(services.oneClick, services.authorization, getIssuer));
+    registerOneClickRoutes(pages, services.oneClick, getIssuer);
+    sandboxBankId.registerPages(pages);
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
     registerWebviewRoutes(pages, services.initiations);
   });
-  registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
+  registerTokenRoutes(http, {
+    tokens,
+    authorization: services.authorization,
+    issuer: getIssuer,
+    oneClick: { grantClaims: (familyId) => services.oneClick.claimsOf(familyId), checkToken: (client, token) => services.oneClick.checkToken(client, token) },
+  });
   registerOrderRoutes(http, services.orders, tokens);
   http.get('/health', async () => ({ status: 'ok' }));
   await http.register(fastifyApollo(apollo), {

@@ -3,7 +3,8 @@ import type { FastifyRequest, FastifyServerOptions } from 'fastify';
 
 /**
  * Query parameters whose values are credentials or bind one (OAuth codes and states, tokens, client
- * secrets, passwords): the payment-scoped token travels as `code` in the validation URL.
+ * secrets, passwords): the payment-scoped token travels as `code` in the validation URL. Personal
+ * data sent in a query (a 1-Click `ssn`) is never logged either.
  */
 export const SECRET_QUERY_PARAMETERS = [
   'access_token',
@@ -16,6 +17,10 @@ export const SECRET_QUERY_PARAMETERS = [
   'client_secret',
   'password',
   'secret',
+  // 1-Click: the browser's key to its deposit session, and personal data of the player.
+  'key',
+  'ssn',
+  'enduser_id',
 ] as const;
 
 const SECRET = new Set<string>(SECRET_QUERY_PARAMETERS);

@@ -46,6 +46,8 @@ export type AuthorizeCheck =
   | { kind: 'ok'; request: AuthorizationRequest };
 
 export interface IssuedGrant {
+  /** The consent the grant descends from (its authorization code's id): flows that link a grant to a code find it by this. */
+  familyId: string;
   accessToken: string;
   expiresIn: number;
   refreshToken: string;
@@ -85,6 +87,31 @@ export class AuthorizationService {
 
   /** Checks `GET /oauth/authorize`'s parameters: first the client and redirect URI, then the rest. */
   async checkAuthorizeRequest(params: Record<string, unknown>): Promise<AuthorizeCheck> {
+    return this.check(params, (scope, client, fail) => {
+      if (!scope?.trim()) return fail('invalid_scope', 'scope is required.');
+      const scopes = parseScope(scope);
+      const refused = scopes.filter((s) => !(PAYER_CONSENT_SCOPES as readonly string[]).includes(s) || !client.scopes.includes(s));
+      if (refused.length) return fail('invalid_scope', `These scopes cannot be asked of a payer by this client: ${refused.join(' ')}.`);
+      return scopes;
+    });
+  }
+
+  /**
+   * The same checks for a 1-Click request (`identity_provider` given): the identity provider
+   * identifies the player instead of a login, and the one scope is the 1-Click API's `default`
+   * (optional, as in its examples).
+   */
+  async checkOneClickRequest(params: Record<string, unknown>, scopes: readonly string[]): Promise<AuthorizeCheck> {
+    return this.check(params, (scope, _client, fail) => {
+      if (scope !== undefined && !scopes.includes(scope.trim())) return fail('invalid_scope', `The only scope of a 1-Click request is ${scopes.join(' ')}.`);
+      return [...scopes];
+    });
+  }
+
+  private async check(
+    params: Record<string, unknown>,
+    scopesOf: (scope: string | undefined, client: Client, fail: (error: OAuthErrorCode, description: string) => AuthorizeCheck) => string[] | AuthorizeCheck,
+  ): Promise<AuthorizeCheck> {
     const clientId = single(params, 'client_id');
     if (clientId.repeated || !clientId.value) return { kind: 'invalid', message: 'The request does not name the application (client_id).' };
     const client = await this.tokens.findClient(clientId.value);
@@ -113,11 +140,8 @@ export class AuthorizationService {
     if (!responseType) return fail('invalid_request', 'response_type is required.');
     if (responseType !== 'code') return fail('unsupported_response_type', 'Only response_type=code is supported.');
 
-    const scope = params.scope as string | undefined;
-    if (!scope?.trim()) return fail('invalid_scope', 'scope is required.');
-    const scopes = parseScope(scope);
-    const refused = scopes.filter((s) => !(PAYER_CONSENT_SCOPES as readonly string[]).includes(s) || !client.scopes.includes(s));
-    if (refused.length) return fail('invalid_scope', `These scopes cannot be asked of a payer by this client: ${refused.join(' ')}.`);
+    const scopes = scopesOf(params.scope as string | undefined, client, fail);
+    if (!Array.isArray(scopes)) return scopes;
 
     const challenge = params.code_challenge as string | undefined;
     const method = params.code_challenge_method as string | undefined;
@@ -145,22 +169,25 @@ export class AuthorizationService {
 
   /** The payer approved: a single-use code for the client, returned in clear once (only its hash is kept). */
   async issueCode(request: AuthorizationRequest, userId: string): Promise<string> {
+    return this.db.transaction(async (tx) => this.issueCodeIn(tx, request, userId, newId('azc')));
+  }
+
+  /** Writes a code in the caller's transaction, under an id the caller chose (a flow that links its grant to it). */
+  issueCodeIn(tx: Tx, request: AuthorizationRequest, userId: string, id: string): string {
     const code = newSecret('pgac');
     const now = this.clock.now();
-    await this.db.transaction(async (tx) => {
-      tx.em.create(AuthorizationCode, {
-        id: newId('azc'),
-        codeHash: sha256(code),
-        clientId: request.client.id,
-        userId,
-        redirectUri: request.redirectUri,
-        scopes: request.scopes,
-        codeChallenge: request.codeChallenge,
-        codeChallengeMethod: request.codeChallengeMethod,
-        expiresAt: new Date(now.getTime() + AUTHORIZATION_CODE_TTL_SECONDS * 1000),
-        usedAt: null,
-        createdAt: now,
-      });
+    tx.em.create(AuthorizationCode, {
+      id,
+      codeHash: sha256(code),
+      clientId: request.client.id,
+      userId,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: request.codeChallengeMethod,
+      expiresAt: new Date(now.getTime() + AUTHORIZATION_CODE_TTL_SECONDS * 1000),
+      usedAt: null,
+      createdAt: now,
     });
     return code;
   }
@@ -341,6 +368,7 @@ export class AuthorizationService {
       createdAt: now,
     });
     return {
+      familyId: grant.familyId,
       accessToken,
       expiresIn: PAYER_ACCESS_TOKEN_TTL_SECONDS,
       refreshToken,

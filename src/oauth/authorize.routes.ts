@@ -69,8 +69,15 @@ function sendCheckFailure(reply: FastifyReply, check: Exclude<AuthorizeCheck, { 
  * session) or the consent page; the consent form POSTs to the same URL, with the same query, which
  * is checked again before the code is issued.
  */
-export function registerAuthorizeRoutes(app: FastifyInstance, authorization: AuthorizationService, issuer: () => string): void {
+export function registerAuthorizeRoutes(
+  app: FastifyInstance,
+  authorization: AuthorizationService,
+  issuer: () => string,
+  /** The 1-Click branch: a request naming an `identity_provider` is identified there instead of by a login and consent. */
+  identityProvider?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): void {
   app.get(AUTHORIZE_PATH, async (request, reply) => {
+    if (identityProvider && (request.query as Record<string, unknown>).identity_provider !== undefined) return identityProvider(request, reply);
     const check = await authorization.checkAuthorizeRequest(request.query as Record<string, unknown>);
     if (check.kind !== 'ok') return sendCheckFailure(reply, check, issuer());
     const payer = await currentPayer(request);

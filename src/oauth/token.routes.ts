@@ -60,7 +60,7 @@ function bodyOf(request: FastifyRequest): Record<string, unknown> {
   return (request.body && typeof request.body === 'object' && !Array.isArray(request.body) ? request.body : {}) as Record<string, unknown>;
 }
 
-type ClientRoute = (client: Client, body: Record<string, unknown>, reply: FastifyReply) => Promise<FastifyReply>;
+type ClientRoute = (client: Client, body: Record<string, unknown>, reply: FastifyReply, request: FastifyRequest) => Promise<FastifyReply>;
 
 /**
  * A back-channel endpoint: no caching, client authentication first, and every OAuthError answered
@@ -76,7 +76,7 @@ function clientEndpoint(tokens: TokenService, route: ClientRoute, confidentialOn
       viaBasic = credentials.viaBasic;
       if (confidentialOnly && credentials.secret === null) throw new OAuthError('invalid_client', 'Client authentication is required.');
       const client = await tokens.authenticateClient(credentials.clientId, credentials.secret);
-      return await route(client, body, reply);
+      return await route(client, body, reply, request);
     } catch (error) {
       if (error instanceof OAuthError) return sendOAuthError(reply, error, viaBasic);
       throw error;
@@ -89,6 +89,32 @@ export interface OAuthRoutesOptions {
   authorization: AuthorizationService;
   /** The issuer identifier (RFC 8414): this server's public base URL, known once it listens. */
   issuer: () => string;
+  /**
+   * The 1-Click API's additions: the claims of a grant issued through it (null for any other
+   * grant, whose token response stays RFC 6749's), and `check_token`.
+   */
+  oneClick?: {
+    grantClaims(familyId: string): Promise<Record<string, unknown> | null>;
+    checkToken(client: Client, token: unknown): Promise<Record<string, unknown> | null>;
+  };
+}
+
+/** What the 1-Click API's example sends in the query of /oauth/token; credentials never come from a URL. */
+const QUERY_TOKEN_PARAMETERS = ['grant_type', 'code', 'redirect_uri', 'code_verifier'] as const;
+
+/**
+ * The body, with the token parameters the query carries (the 1-Click API's example): a parameter
+ * in both, even equal, is ambiguous and refused.
+ */
+function withQuery(request: FastifyRequest, body: Record<string, unknown>): Record<string, unknown> {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const merged = { ...body };
+  for (const name of QUERY_TOKEN_PARAMETERS) {
+    if (query[name] === undefined) continue;
+    if (body[name] !== undefined) throw new OAuthError('invalid_request', `${name} is given twice (query and body).`);
+    merged[name] = query[name];
+  }
+  return merged;
 }
 
 /**
@@ -112,10 +138,11 @@ export function registerTokenRoutes(app: FastifyInstance, options: OAuthRoutesOp
   });
 }
 
-function registerRoutes(app: FastifyInstance, { tokens, authorization, issuer }: OAuthRoutesOptions): void {
+function registerRoutes(app: FastifyInstance, { tokens, authorization, issuer, oneClick }: OAuthRoutesOptions): void {
   app.post(
     '/oauth/token',
-    clientEndpoint(tokens, async (client, body, reply) => {
+    clientEndpoint(tokens, async (client, form, reply, request) => {
+      const body = withQuery(request, form);
       const grantType = param(body, 'grant_type');
       if (!grantType) throw new OAuthError('invalid_request', 'grant_type is required.');
       if (grantType === 'client_credentials') {
@@ -134,6 +161,17 @@ function registerRoutes(app: FastifyInstance, { tokens, authorization, issuer }:
       } else {
         throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported.`);
       }
+      const claims = await oneClick?.grantClaims(issued.familyId);
+      if (claims) {
+        // The 1-Click API's shape: `bearer`, scope as a JSON array, the player's KYC claims and txRefId.
+        return reply.send({
+          access_token: issued.accessToken,
+          token_type: 'bearer',
+          expires_in: issued.expiresIn,
+          refresh_token: issued.refreshToken,
+          ...claims,
+        });
+      }
       return reply.send({
         access_token: issued.accessToken,
         token_type: 'Bearer',
@@ -144,6 +182,23 @@ function registerRoutes(app: FastifyInstance, { tokens, authorization, issuer }:
       });
     }),
   );
+
+  if (oneClick) {
+    // Spring Security OAuth's legacy CheckTokenEndpoint, as the 1-Click API has it: not RFC 7662 (no `active`).
+    const checkToken = clientEndpoint(
+      tokens,
+      async (client, body, reply, request) => {
+        const token = param({ ...((request.query ?? {}) as Record<string, unknown>), ...body }, 'token');
+        if (!token) throw new OAuthError('invalid_request', 'token is required.');
+        const claims = await oneClick.checkToken(client, token);
+        if (!claims) return reply.status(400).send({ error: 'invalid_token', error_description: 'Token was not recognised' });
+        return reply.send(claims);
+      },
+      true,
+    );
+    app.get('/oauth/check_token', checkToken);
+    app.post('/oauth/check_token', checkToken);
+  }
 
   app.post(
     '/oauth/introspect',

@@ -6,6 +6,8 @@ export enum PaymentFlow {
   ORDER = 'order',
   /** Powens-style bank payment initiation: the payer validates it in the webview at their bank. */
   INITIATION = 'initiation',
+  /** PaymentIQ-style 1-Click sign-up and deposit: money from outside into the operator's account. */
+  DEPOSIT = 'deposit',
 }
 
 /** The state every flow maps its own vocabulary onto, so one client can read any payment. */

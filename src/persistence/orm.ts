@@ -17,6 +17,8 @@ import { LedgerEntry } from '../ledger/entry.entity';
 import { Payment } from '../payments/payment.entity';
 import { OrderDetails } from '../flows/orders/order.entity';
 import { InitiationDetails } from '../flows/initiation/initiation.entity';
+import { DepositDetails, OneClickOperator } from '../flows/one-click/deposit.entity';
+import { KycProfile } from '../flows/one-click/kyc-profile.entity';
 import { PaymentTransaction } from '../payments/transaction.entity';
 import { DomainEvent } from '../events/event.entity';
 import { IdempotencyRecord } from '../shared/idempotency/idempotency-record.entity';
@@ -28,6 +30,9 @@ import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 export const ENTITIES = [
   OrderDetails,
   InitiationDetails,
+  DepositDetails,
+  OneClickOperator,
+  KycProfile,
   Client,
   AccessToken,
   AuthorizationCode,

@@ -7,7 +7,7 @@ import { Client as PgClient } from 'pg';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config/config';
-import { createApp, type App } from '../../src/http/app';
+import { createApp, type App, type AppOptions } from '../../src/http/app';
 import { MERCHANT_SCOPES, OPERATOR_SCOPES } from '../../src/oauth/scopes';
 import type { BankGateway } from '../../src/providers/bank/bank-connector';
 import type { Clock } from '../../src/shared/clock';
@@ -153,6 +153,8 @@ export interface StartOptions {
   bankGateway?: BankGateway;
   /** Receives the server's log lines (tests of what the log never holds). */
   logStream?: import('node:stream').Writable;
+  /** The identity providers, given the sandbox BankID (e.g. wrapped to fail on purpose). */
+  identityProviders?: AppOptions['identityProviders'];
 }
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
@@ -170,7 +172,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     ...options.config,
     trustProxy: options.trustProxy ?? false,
   };
-  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, bankGateway: options.bankGateway, logStream: options.logStream });
+  const app = await createApp(config, { onQuery: options.onQuery, clock: options.clock, bankGateway: options.bankGateway, logStream: options.logStream, identityProviders: options.identityProviders });
   return new TestServer(app, database, !options.database);
 }
 

@@ -12,8 +12,14 @@ export interface ReceivedRequest {
   status: number;
 }
 
+/** An answer with a body of its own (JSON is sent as such); a bare status answers `OK` or `nope`. */
+export interface Answer {
+  status: number;
+  json: unknown;
+}
+
 /** Decides the answer to the `index`-th request (from 0); may wait before answering. */
-export type Responder = (request: Omit<ReceivedRequest, 'status'>, index: number) => number | Promise<number>;
+export type Responder = (request: Omit<ReceivedRequest, 'status'>, index: number) => number | Answer | Promise<number | Answer>;
 
 function flatten(message: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -39,9 +45,11 @@ export class WebhookReceiver {
       message.on('data', (chunk: Buffer) => chunks.push(chunk));
       message.on('end', async () => {
         const request = { method: message.method!, path: message.url!, headers: flatten(message), body: Buffer.concat(chunks).toString('utf8') };
-        const status = await receiver!.respond(request, receiver!.received++);
+        const answer = await receiver!.respond(request, receiver!.received++);
+        const status = typeof answer === 'number' ? answer : answer.status;
         receiver!.requests.push({ ...request, status });
-        response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'OK' : 'nope');
+        if (typeof answer === 'number') response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'OK' : 'nope');
+        else response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.json));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
