@@ -48,6 +48,24 @@ export interface Config {
   requestTimeoutMs: number;
   /** Time to receive a request's headers (HEADERS_TIMEOUT_MS). */
   headersTimeoutMs: number;
+  /** Longest lifetime of an Open Payments incoming payment, also its default (OP_INCOMING_PAYMENT_MAX_EXPIRY_DAYS). */
+  opIncomingPaymentMaxExpiryDays: number;
+  /** Largest `metadata` of an incoming or outgoing payment, as JSON bytes (OP_METADATA_MAX_BYTES). */
+  opMetadataMaxBytes: number;
+  /** How long a quote holds (OP_QUOTE_LIFETIME_SECONDS), capped by its incoming payment's expiry. */
+  opQuoteLifetimeSeconds: number;
+  /** Fixed part of the sending fee, in minor units of the sender's asset (OP_FEE_FIXED). */
+  opFeeFixed: bigint;
+  /** Proportional part of the sending fee, in basis points of the receive amount (OP_FEE_BASIS_POINTS). */
+  opFeeBasisPoints: number;
+}
+
+function nonNegativeInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, not "${raw}"`);
+  return value;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -86,6 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheMs: positiveInteger(env, 'TOKEN_CACHE_MS', 1000),
     requestTimeoutMs: positiveInteger(env, 'REQUEST_TIMEOUT_MS', 30_000),
     headersTimeoutMs: positiveInteger(env, 'HEADERS_TIMEOUT_MS', 10_000),
+    opIncomingPaymentMaxExpiryDays: positiveInteger(env, 'OP_INCOMING_PAYMENT_MAX_EXPIRY_DAYS', 30),
+    opMetadataMaxBytes: positiveInteger(env, 'OP_METADATA_MAX_BYTES', 2048),
+    opQuoteLifetimeSeconds: positiveInteger(env, 'OP_QUOTE_LIFETIME_SECONDS', 300),
+    opFeeFixed: BigInt(nonNegativeInteger(env, 'OP_FEE_FIXED', 0)),
+    opFeeBasisPoints: nonNegativeInteger(env, 'OP_FEE_BASIS_POINTS', 0),
   };
 }
 

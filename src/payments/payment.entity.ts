@@ -6,6 +6,10 @@ export enum PaymentFlow {
   ORDER = 'order',
   /** Powens-style bank payment initiation: the payer validates it in the webview at their bank. */
   INITIATION = 'initiation',
+  /** Open Payments: money a wallet address expects to receive. */
+  INCOMING_PAYMENT = 'incoming_payment',
+  /** Open Payments: money a wallet address sends to an incoming payment, under a grant. */
+  OUTGOING_PAYMENT = 'outgoing_payment',
 }
 
 /** The state every flow maps its own vocabulary onto, so one client can read any payment. */

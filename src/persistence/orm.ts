@@ -24,6 +24,10 @@ import { ScheduledJob } from '../jobs/scheduled-job.entity';
 import { ProviderCall } from '../providers/provider-call.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
+import { IncomingPaymentDetails } from '../open-payments/incoming-payments/incoming-payment.entity';
+import { Quote } from '../open-payments/quotes/quote.entity';
+import { OutgoingPaymentDetails } from '../open-payments/outgoing-payments/outgoing-payment.entity';
+import { GrantSpend } from '../open-payments/outgoing-payments/grant-spend.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -46,6 +50,10 @@ export const ENTITIES = [
   ProviderCall,
   WebhookDelivery,
   WebhookAttempt,
+  IncomingPaymentDetails,
+  Quote,
+  OutgoingPaymentDetails,
+  GrantSpend,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

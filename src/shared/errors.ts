@@ -58,6 +58,13 @@ export enum ErrorCode {
   // payer login
   TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
   LOGIN_BUSY = 'LOGIN_BUSY',
+  // Open Payments resources
+  RECEIVER_INVALID = 'RECEIVER_INVALID',
+  QUOTE_INVALID = 'QUOTE_INVALID',
+  QUOTE_ALREADY_USED = 'QUOTE_ALREADY_USED',
+  GRANT_LIMIT_EXCEEDED = 'GRANT_LIMIT_EXCEEDED',
+  METADATA_TOO_LARGE = 'METADATA_TOO_LARGE',
+  EXPIRY_INVALID = 'EXPIRY_INVALID',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -114,6 +121,12 @@ const MESSAGES: Record<ErrorCode, string> = {
   BANK_ANSWER_PENDING: 'The payment was sent to the bank, which has not answered yet; try again once it has.',
   TOO_MANY_LOGIN_ATTEMPTS: 'Too many login attempts for this username. Please try again later.',
   LOGIN_BUSY: 'Paygrid is checking too many logins right now. Please try again in a moment.',
+  RECEIVER_INVALID: 'The receiver must be an incoming payment on this Paygrid that is neither completed nor expired.',
+  QUOTE_INVALID: 'The quote is expired or not of this wallet address.',
+  QUOTE_ALREADY_USED: 'This quote was already used by an outgoing payment.',
+  GRANT_LIMIT_EXCEEDED: 'The grant’s limits do not allow this payment.',
+  METADATA_TOO_LARGE: 'The metadata is too large.',
+  EXPIRY_INVALID: 'The expiry must be in the future and within the longest expiry Paygrid allows.',
 };
 
 export class PaygridError extends Error {

@@ -1,0 +1,32 @@
+/**
+ * The part of a wallet address the resource server works with (op-auth's WalletAddressView has at
+ * least these fields), and the look-ups it needs from op-auth's WalletAddressService.
+ */
+export interface WalletRef {
+  id: string;
+  url: string;
+  accountId: string;
+  assetCode: string;
+  assetScale: number;
+}
+
+export interface WalletLookup {
+  /** A full wallet address URL on our base, as a client sends it; null when it is not ours. */
+  resolve(url: string): Promise<WalletRef | null>;
+  byAccount(accountId: string): Promise<WalletRef | null>;
+}
+
+/**
+ * Who creates or reads a resource, as the resource services see it: the Open Payments client
+ * identity of the grant (its wallet address URL, or `jwk:<kid>` for a directed identity), or null
+ * when a merchant or an account holder acts through GraphQL.
+ */
+export interface ResourceActor {
+  clientKey: string | null;
+  grantId: string | null;
+}
+
+/** The identity a grant's client is stored under on every resource it creates. */
+export function clientKeyOf(granted: { clientWalletAddress: string | null; clientKeyId: string }): string {
+  return granted.clientWalletAddress ?? `jwk:${granted.clientKeyId}`;
+}
