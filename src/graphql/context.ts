@@ -23,6 +23,10 @@ import type { PaymentTransaction } from '../payments/transaction.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
 import type { UserService } from '../users/user.service';
+import type { IncomingPaymentService } from '../open-payments/incoming-payments/incoming-payment.service';
+import type { QuoteService } from '../open-payments/quotes/quote.service';
+import type { OutgoingPaymentService } from '../open-payments/outgoing-payments/outgoing-payment.service';
+import type { ResourceUrls } from '../open-payments/resources/resource-urls';
 
 export interface Services {
   db: Database;
@@ -39,6 +43,10 @@ export interface Services {
   initiations: InitiationService;
   scheduler: Scheduler;
   webhooks: WebhookService;
+  incomingPayments: IncomingPaymentService;
+  quotes: QuoteService;
+  outgoingPayments: OutgoingPaymentService;
+  resourceUrls: ResourceUrls;
 }
 
 /**

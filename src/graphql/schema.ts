@@ -29,10 +29,13 @@ import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payme
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
+import { IncomingPaymentResolver } from '../open-payments/incoming-payments/incoming-payment.resolver';
+import { QuoteResolver } from '../open-payments/quotes/quote.resolver';
+import { OutgoingPaymentResolver } from '../open-payments/outgoing-payments/outgoing-payment.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that
