@@ -48,6 +48,18 @@ export interface Config {
   requestTimeoutMs: number;
   /** Time to receive a request's headers (HEADERS_TIMEOUT_MS). */
   headersTimeoutMs: number;
+  /** Open Payments: largest distance between a request signature's `created` and now (OP_SIGNATURE_WINDOW_SECONDS). */
+  opSignatureWindowSeconds: number;
+  /** Open Payments: how long a client's fetched wallet address and keys are believed (OP_CLIENT_KEY_CACHE_SECONDS). */
+  opClientKeyCacheSeconds: number;
+  /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
+  opClientFetchTimeoutMs: number;
+  /** GNAP: how long the account holder has to approve an interactive grant (GNAP_INTERACTION_SECONDS). */
+  gnapInteractionSeconds: number;
+  /** GNAP: lifetime of an access token (GNAP_ACCESS_TOKEN_SECONDS). */
+  gnapAccessTokenSeconds: number;
+  /** GNAP: the `wait` a client must leave between continuation requests (GNAP_CONTINUE_WAIT_SECONDS). */
+  gnapContinueWaitSeconds: number;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -86,6 +98,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheMs: positiveInteger(env, 'TOKEN_CACHE_MS', 1000),
     requestTimeoutMs: positiveInteger(env, 'REQUEST_TIMEOUT_MS', 30_000),
     headersTimeoutMs: positiveInteger(env, 'HEADERS_TIMEOUT_MS', 10_000),
+    opSignatureWindowSeconds: positiveInteger(env, 'OP_SIGNATURE_WINDOW_SECONDS', 300),
+    opClientKeyCacheSeconds: positiveInteger(env, 'OP_CLIENT_KEY_CACHE_SECONDS', 30),
+    opClientFetchTimeoutMs: positiveInteger(env, 'OP_CLIENT_FETCH_TIMEOUT_MS', 3_000),
+    gnapInteractionSeconds: positiveInteger(env, 'GNAP_INTERACTION_SECONDS', 600),
+    gnapAccessTokenSeconds: positiveInteger(env, 'GNAP_ACCESS_TOKEN_SECONDS', 600),
+    gnapContinueWaitSeconds: positiveInteger(env, 'GNAP_CONTINUE_WAIT_SECONDS', 5),
   };
 }
 

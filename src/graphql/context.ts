@@ -23,6 +23,10 @@ import type { PaymentTransaction } from '../payments/transaction.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
 import type { UserService } from '../users/user.service';
+import type { WalletAddressService } from '../open-payments/wallet-addresses/wallet-address.service';
+import type { WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import type { GrantAccessService } from '../open-payments/grants/grant-access';
+import type { GrantService } from '../open-payments/grants/grant.service';
 
 export interface Services {
   db: Database;
@@ -39,6 +43,9 @@ export interface Services {
   initiations: InitiationService;
   scheduler: Scheduler;
   webhooks: WebhookService;
+  walletAddresses: WalletAddressService;
+  grants: GrantService;
+  grantAccess: GrantAccessService;
 }
 
 /**
@@ -63,6 +70,7 @@ export function createLoaders(services: Services) {
     ),
     events: new DataLoader<string, DomainEvent[]>(async (ids) => groupBy(await services.payments.events(ids), 'aggregateId', ids)),
     webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
+    walletAddressKeys: new DataLoader<string, WalletAddressKey[]>(async (ids) => groupBy(await services.walletAddresses.keysOf(ids), 'walletAddressId', ids)),
     /** Each account's page of payments, as the principal may read them: one batch per page size and cursor. */
     accountPayments: new DataLoader<AccountPaymentsKey, Page<Payment>, string>(
       async (keys) => {

@@ -29,10 +29,12 @@ import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payme
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
+import { WalletAddressResolver } from '../open-payments/wallet-addresses/wallet-address.resolver';
+import { GrantResolver } from '../open-payments/grants/grant.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, WalletAddressResolver, GrantResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -24,6 +24,9 @@ import { ScheduledJob } from '../jobs/scheduled-job.entity';
 import { ProviderCall } from '../providers/provider-call.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
+import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
+import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -46,6 +49,11 @@ export const ENTITIES = [
   ProviderCall,
   WebhookDelivery,
   WebhookAttempt,
+  WalletAddress,
+  WalletAddressKey,
+  GnapGrant,
+  GnapAccessToken,
+  SeenSignature,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

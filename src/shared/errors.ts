@@ -58,6 +58,25 @@ export enum ErrorCode {
   // payer login
   TOO_MANY_LOGIN_ATTEMPTS = 'TOO_MANY_LOGIN_ATTEMPTS',
   LOGIN_BUSY = 'LOGIN_BUSY',
+  // Open Payments: wallet addresses, request signatures, GNAP
+  WALLET_ADDRESS_EXISTS = 'WALLET_ADDRESS_EXISTS',
+  SLUG_INVALID = 'SLUG_INVALID',
+  SLUG_TAKEN = 'SLUG_TAKEN',
+  JWK_INVALID = 'JWK_INVALID',
+  KEY_ID_TAKEN = 'KEY_ID_TAKEN',
+  SIGNATURE_INVALID = 'SIGNATURE_INVALID',
+  GNAP_TOKEN_INVALID = 'GNAP_TOKEN_INVALID',
+  GNAP_INSUFFICIENT_ACCESS = 'GNAP_INSUFFICIENT_ACCESS',
+  GNAP_INVALID_REQUEST = 'GNAP_INVALID_REQUEST',
+  GNAP_INVALID_CLIENT = 'GNAP_INVALID_CLIENT',
+  GNAP_CLIENT_UNAUTHORIZED = 'GNAP_CLIENT_UNAUTHORIZED',
+  GNAP_INTERACTION_INVALID = 'GNAP_INTERACTION_INVALID',
+  GNAP_TOO_FAST = 'GNAP_TOO_FAST',
+  GNAP_INVALID_CONTINUATION = 'GNAP_INVALID_CONTINUATION',
+  GNAP_UNKNOWN_CONTINUATION = 'GNAP_UNKNOWN_CONTINUATION',
+  GNAP_REQUEST_DENIED = 'GNAP_REQUEST_DENIED',
+  GNAP_INVALID_ROTATION = 'GNAP_INVALID_ROTATION',
+  GRANT_NOT_OWNED = 'GRANT_NOT_OWNED',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -114,6 +133,24 @@ const MESSAGES: Record<ErrorCode, string> = {
   BANK_ANSWER_PENDING: 'The payment was sent to the bank, which has not answered yet; try again once it has.',
   TOO_MANY_LOGIN_ATTEMPTS: 'Too many login attempts for this username. Please try again later.',
   LOGIN_BUSY: 'Paygrid is checking too many logins right now. Please try again in a moment.',
+  WALLET_ADDRESS_EXISTS: 'The account already has a wallet address.',
+  SLUG_INVALID: 'The wallet address name must be 1 to 64 lower-case letters, digits, dots, dashes or underscores, starting with a letter or digit.',
+  SLUG_TAKEN: 'Another wallet address already has this name.',
+  JWK_INVALID: 'The key must be an Ed25519 public JWK: kty "OKP", crv "Ed25519", alg "EdDSA", x the 32-byte key in base64url, and a kid.',
+  KEY_ID_TAKEN: 'The wallet address already has a key with this kid.',
+  SIGNATURE_INVALID: 'The request is not signed as Open Payments requires (HTTP message signatures with a key of the client).',
+  GNAP_TOKEN_INVALID: 'The GNAP access token is missing, unknown, expired or revoked.',
+  GNAP_INSUFFICIENT_ACCESS: 'The grant does not give access to this.',
+  GNAP_INVALID_REQUEST: 'The grant request is not valid.',
+  GNAP_INVALID_CLIENT: 'The client could not be identified or is not allowed to ask for this.',
+  GNAP_CLIENT_UNAUTHORIZED: 'The request does not carry the access token this management URL is for.',
+  GNAP_INTERACTION_INVALID: 'This interaction is unknown, expired or already over.',
+  GNAP_TOO_FAST: 'The client continued sooner than the wait it was given.',
+  GNAP_INVALID_CONTINUATION: 'The continuation is not valid for this grant.',
+  GNAP_UNKNOWN_CONTINUATION: 'No grant can be continued here with this interaction reference.',
+  GNAP_REQUEST_DENIED: 'The grant was not approved.',
+  GNAP_INVALID_ROTATION: 'This access token cannot be rotated: it is unknown, expired or revoked.',
+  GRANT_NOT_OWNED: 'The wallet address this grant spends from is not yours.',
 };
 
 export class PaygridError extends Error {
