@@ -30,7 +30,9 @@ export type AccessObject =
   | { kind: 'paymentEvent'; payment: PaymentFacts }
   | { kind: 'webhookDelivery'; delivery: { clientId: string } }
   | { kind: 'client'; client: { id: string } }
-  | { kind: 'ledger' };
+  | { kind: 'ledger' }
+  /** An Open Payments (GNAP) grant, by the account of the wallet address it names (null: none of ours). */
+  | { kind: 'grant'; account: AccountFacts | null };
 
 export type ObjectKind = AccessObject['kind'];
 
@@ -133,6 +135,23 @@ export const sameClient: Condition = {
   filter: (p) => ({ id: clientOf(p) }),
 };
 
+const grantAccount = (o: AccessObject): AccountFacts | null => (o.kind === 'grant' ? o.account : null);
+const onOwnAccounts = (scope: FilterScope): RowFilter => (scope.ownAccountIds?.length ? { accountId: { $in: [...scope.ownAccountIds] } } : null);
+
+/** A grant naming a wallet address of an account the client holds for itself (rows: the list's own accounts). */
+export const grantOnClientsAccount: Condition = {
+  name: 'grantOnClientsAccount',
+  holds: (p, o) => ownsAccountOf(p, grantAccount(o)),
+  filter: (_p, scope) => onOwnAccounts(scope),
+};
+
+/** A grant naming a wallet address of an account of the payer. */
+export const grantOnPayersAccount: Condition = {
+  name: 'grantOnPayersAccount',
+  holds: (p, o) => payersAccountOf(p, grantAccount(o)),
+  filter: (_p, scope) => onOwnAccounts(scope),
+};
+
 const holdsScope = (...scopes: Scope[]): Condition => {
   const has = (p: Principal) => 'scopes' in p && scopes.some((s) => p.scopes.has(s));
   return { name: `holdsScope(${scopes.join('|')})`, holds: (p) => has(p), filter: (p) => (has(p) ? {} : null) };
@@ -174,6 +193,8 @@ export const POLICY = {
     receiveInto: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
     /** Open Payments: quotes and outgoing payments from its wallet address. */
     sendFrom: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
+    /** Gives it an Open Payments wallet address and manages that address's keys: its holder. */
+    manageWalletAddress: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
   },
   payment: {
     read: { ...READ_PAYMENT, payerSession: [[isOrder, paidFromPayersAccount]] },
@@ -197,6 +218,11 @@ export const POLICY = {
     configure: { merchant: [[sameClient]], operator: [[sameClient]] },
   },
   ledger: { read: { operator: [[always]] } },
+  /** The holder of the account a grant names sees and revokes it; the operator sees and revokes every grant. */
+  grant: {
+    read: { merchant: [[grantOnClientsAccount]], operator: [[always]], payer: [[grantOnPayersAccount]], payerSession: [[grantOnPayersAccount]] },
+    revoke: { merchant: [[grantOnClientsAccount]], operator: [[always]], payer: [[grantOnPayersAccount]], payerSession: [[grantOnPayersAccount]] },
+  },
 } as const satisfies Table;
 
 export type Action<K extends ObjectKind> = keyof (typeof POLICY)[K] & string;

@@ -58,6 +58,18 @@ export interface Config {
   opFeeFixed: bigint;
   /** Proportional part of the sending fee, in basis points of the receive amount (OP_FEE_BASIS_POINTS). */
   opFeeBasisPoints: number;
+  /** Open Payments: largest distance between a request signature's `created` and now (OP_SIGNATURE_WINDOW_SECONDS). */
+  opSignatureWindowSeconds: number;
+  /** Open Payments: how long a client's fetched wallet address and keys are believed (OP_CLIENT_KEY_CACHE_SECONDS). */
+  opClientKeyCacheSeconds: number;
+  /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
+  opClientFetchTimeoutMs: number;
+  /** GNAP: how long the account holder has to approve an interactive grant (GNAP_INTERACTION_SECONDS). */
+  gnapInteractionSeconds: number;
+  /** GNAP: lifetime of an access token (GNAP_ACCESS_TOKEN_SECONDS). */
+  gnapAccessTokenSeconds: number;
+  /** GNAP: the `wait` a client must leave between continuation requests (GNAP_CONTINUE_WAIT_SECONDS). */
+  gnapContinueWaitSeconds: number;
 }
 
 function nonNegativeInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -109,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     opQuoteLifetimeSeconds: positiveInteger(env, 'OP_QUOTE_LIFETIME_SECONDS', 300),
     opFeeFixed: BigInt(nonNegativeInteger(env, 'OP_FEE_FIXED', 0)),
     opFeeBasisPoints: nonNegativeInteger(env, 'OP_FEE_BASIS_POINTS', 0),
+    opSignatureWindowSeconds: positiveInteger(env, 'OP_SIGNATURE_WINDOW_SECONDS', 300),
+    opClientKeyCacheSeconds: positiveInteger(env, 'OP_CLIENT_KEY_CACHE_SECONDS', 30),
+    opClientFetchTimeoutMs: positiveInteger(env, 'OP_CLIENT_FETCH_TIMEOUT_MS', 3_000),
+    gnapInteractionSeconds: positiveInteger(env, 'GNAP_INTERACTION_SECONDS', 600),
+    gnapAccessTokenSeconds: positiveInteger(env, 'GNAP_ACCESS_TOKEN_SECONDS', 600),
+    gnapContinueWaitSeconds: positiveInteger(env, 'GNAP_CONTINUE_WAIT_SECONDS', 5),
   };
 }
 

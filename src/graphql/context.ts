@@ -27,6 +27,10 @@ import type { IncomingPaymentService } from '../open-payments/incoming-payments/
 import type { QuoteService } from '../open-payments/quotes/quote.service';
 import type { OutgoingPaymentService } from '../open-payments/outgoing-payments/outgoing-payment.service';
 import type { ResourceUrls } from '../open-payments/resources/resource-urls';
+import type { WalletAddressService } from '../open-payments/wallet-addresses/wallet-address.service';
+import type { WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import type { GrantAccessService } from '../open-payments/grants/grant-access';
+import type { GrantService } from '../open-payments/grants/grant.service';
 
 export interface Services {
   db: Database;
@@ -47,6 +51,9 @@ export interface Services {
   quotes: QuoteService;
   outgoingPayments: OutgoingPaymentService;
   resourceUrls: ResourceUrls;
+  walletAddresses: WalletAddressService;
+  grants: GrantService;
+  grantAccess: GrantAccessService;
 }
 
 /**
@@ -71,6 +78,7 @@ export function createLoaders(services: Services) {
     ),
     events: new DataLoader<string, DomainEvent[]>(async (ids) => groupBy(await services.payments.events(ids), 'aggregateId', ids)),
     webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
+    walletAddressKeys: new DataLoader<string, WalletAddressKey[]>(async (ids) => groupBy(await services.walletAddresses.keysOf(ids), 'walletAddressId', ids)),
     /** Each account's page of payments, as the principal may read them: one batch per page size and cursor. */
     accountPayments: new DataLoader<AccountPaymentsKey, Page<Payment>, string>(
       async (keys) => {

@@ -45,6 +45,9 @@ import { UserService } from '../users/user.service';
 import { registerPages } from './pages';
 import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
+import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPaymentsPages } from '../open-payments/open-payments-auth';
+import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
+import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 
 export interface App {
   url: string;
@@ -113,6 +116,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
   });
+  const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
+  const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses }, config);
   const services: Services = {
     db,
     clock,
@@ -128,6 +133,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
     scheduler,
     webhooks,
+    ...openPaymentsAuth,
+    ...openPaymentsResources,
   };
 
   const schema = await buildPaygridSchema();
@@ -225,7 +232,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerAuthorizeRoutes(pages, services.authorization, getIssuer);
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
     registerWebviewRoutes(pages, services.initiations);
+    registerOpenPaymentsPages(pages, openPaymentsAuth);
   });
+  await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
+  await registerResourceServerRoutes(http, services);
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);
   http.get('/health', async () => ({ status: 'ok' }));

@@ -28,6 +28,9 @@ import { IncomingPaymentDetails } from '../open-payments/incoming-payments/incom
 import { Quote } from '../open-payments/quotes/quote.entity';
 import { OutgoingPaymentDetails } from '../open-payments/outgoing-payments/outgoing-payment.entity';
 import { GrantSpend } from '../open-payments/outgoing-payments/grant-spend.entity';
+import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
+import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -54,6 +57,11 @@ export const ENTITIES = [
   Quote,
   OutgoingPaymentDetails,
   GrantSpend,
+  WalletAddress,
+  WalletAddressKey,
+  GnapGrant,
+  GnapAccessToken,
+  SeenSignature,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

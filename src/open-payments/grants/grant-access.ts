@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import { ErrorCode, PaygridError } from '../../shared/errors';
+import { signedRequestOf } from '../signatures/http-signatures';
 import type { AccessItem } from './access';
+import type { GrantService } from './grant.service';
 
 export * from './access';
 
@@ -19,12 +20,15 @@ export interface GrantedAccess {
 
 /** The resource server's check of a GNAP access token and of the request's signature. */
 export class GrantAccessService {
+  constructor(private readonly grants: GrantService) {}
+
   /**
    * Authorization: GNAP <token> present, token active (not expired/revoked/rotated away), and the
-   * request signed by the key bound to the grant. Throws PaygridError with codes the OP scope maps
-   * to 401/403.
+   * request signed by the key bound to the grant. Throws PaygridError GNAP_TOKEN_INVALID (401
+   * invalid_token) or SIGNATURE_INVALID (401 invalid_client); the RS then checks `allows` (403).
+   * Call it inside an Open Payments scope (it needs the raw body and the target URI).
    */
-  async authenticate(_request: FastifyRequest): Promise<GrantedAccess> {
-    throw new PaygridError(ErrorCode.NOT_FOUND, null, 'GNAP access tokens are not issued yet.');
+  authenticate(request: FastifyRequest): Promise<GrantedAccess> {
+    return this.grants.authenticate(signedRequestOf(request));
   }
 }
