@@ -54,14 +54,27 @@ interface Spec {
   id: string;
 }
 
-/** `#/components/schemas/x` → `{id}#/$defs/x`, so that each spec's schemas form one Ajv schema. */
-function rewriteRefs(node: Json, id: string): Json {
-  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, id));
+const ANNOTATIONS = new Set(['$ref', 'description', 'title', 'examples', 'example']);
+
+/**
+ * `#/components/schemas/x` → `{id}#/$defs/x`, so that each spec's schemas form one Ajv schema. A
+ * `$ref` with sibling assertions (`additionalProperties: false` beside the incoming-payment ref of
+ * the list and complete responses) is read as the specs mean it and as the client's dereferencer
+ * does: the referenced schema extended by its siblings (in JSON Schema 2020 the sibling would
+ * forbid every property).
+ */
+function rewriteRefs(node: Json, id: string, schemas: Json): Json {
+  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, id, schemas));
   if (!node || typeof node !== 'object') return node;
+  const ref = typeof node.$ref === 'string' && node.$ref.startsWith('#/components/schemas/') ? node.$ref.slice('#/components/schemas/'.length) : null;
+  if (ref && Object.keys(node).some((k) => !ANNOTATIONS.has(k))) {
+    const { $ref: _ref, ...siblings } = node;
+    return rewriteRefs({ ...schemas[ref], ...siblings }, id, schemas);
+  }
   const out: Json = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === '$ref' && typeof value === 'string' && value.startsWith('#/components/schemas/')) out[key] = `${id}#/$defs/${value.slice('#/components/schemas/'.length)}`;
-    else out[key] = rewriteRefs(value, id);
+    if (key === '$ref' && ref) out[key] = `${id}#/$defs/${ref}`;
+    else out[key] = rewriteRefs(value, id, schemas);
   }
   return out;
 }
@@ -75,10 +88,12 @@ export class OpenPaymentsContract {
     addFormats(this.ajv);
     // OpenAPI's own format for amounts: a non-negative integer string of at most 64 bits.
     this.ajv.addFormat('uint64', { type: 'string', validate: (v: string) => /^(0|[1-9][0-9]*)$/.test(v) && BigInt(v) <= 18446744073709551615n });
+    // A typo in the bundled resource-server spec (public-incoming-payment, for unevaluatedProperties): an annotation, so it asserts nothing.
+    this.ajv.addKeyword({ keyword: 'unresolvedProperites', schemaType: 'boolean' });
     for (const name of ['resource-server', 'auth-server', 'wallet-address-server']) {
       const doc = parse(readFileSync(join(SPECS, `${name}.yaml`), 'utf8'));
       const id = `https://paygrid.test/openapi/${name}.json`;
-      this.ajv.addSchema({ $id: id, $defs: rewriteRefs(doc.components?.schemas ?? {}, id) });
+      this.ajv.addSchema({ $id: id, $defs: rewriteRefs(doc.components?.schemas ?? {}, id, doc.components?.schemas ?? {}) });
       this.specs.set(name, { name, doc, id });
     }
   }
@@ -95,7 +110,7 @@ export class OpenPaymentsContract {
     const cacheKey = `${spec.name} ${key}`;
     let validate = this.compiled.get(cacheKey);
     if (!validate) {
-      validate = this.ajv.compile({ $id: `https://paygrid.test/openapi/${spec.name}/${encodeURIComponent(key)}.json`, ...rewriteRefs(schema, spec.id) });
+      validate = this.ajv.compile({ $id: `https://paygrid.test/openapi/${spec.name}/${encodeURIComponent(key)}.json`, ...rewriteRefs(schema, spec.id, spec.doc.components?.schemas ?? {}) });
       this.compiled.set(cacheKey, validate);
     }
     return validate;
