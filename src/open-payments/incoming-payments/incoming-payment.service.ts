@@ -7,7 +7,7 @@ import { movePayment } from '../../payments/payment-state';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
-import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
 import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
 import { checkMetadata } from '../resources/metadata';
 import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
@@ -88,11 +88,13 @@ export class IncomingPaymentService {
   }
 
   async create(actor: ResourceActor, wallet: WalletRef, input: CreateIncomingPayment, idempotency?: IdempotencyKey): Promise<IncomingPaymentRecord> {
+    const call = idempotency && this.call(idempotency, 'createIncomingPayment', { walletAddress: wallet.id, incomingAmount: input.incomingAmount ?? null, expiresAt: input.expiresAt ?? null, metadata: input.metadata ?? null });
+    const prior = call && (await previousResult(this.db.reader(), call));
+    if (prior) return (await this.get(String(prior.paymentId)))!;
     const now = this.clock.now();
     const incomingAmount = input.incomingAmount === undefined || input.incomingAmount === null ? null : parseOpAmount(input.incomingAmount, 'incomingAmount', wallet);
     const expiresAt = parseExpiry(input.expiresAt, now, this.options.maxExpiryMs);
     const metadata = checkMetadata(input.metadata, 'metadata', this.options.metadataMaxBytes);
-    if (idempotency) validateIdempotencyKey(idempotency.key, 'idempotencyKey');
     const account = (await accountDirectory(this.db).of([wallet.accountId])).get(wallet.accountId);
     if (!account) throw new PaygridError(ErrorCode.NOT_FOUND, 'walletAddress');
     const paymentId = await this.db.transaction(async (tx) => {
@@ -131,21 +133,8 @@ export class IncomingPaymentService {
         await this.webhooks.notify(tx, payment, 'incoming_payment.created', this.json({ payment, details, wallet }) as unknown as Record<string, unknown>);
         return { paymentId: payment.id };
       };
-      if (!idempotency) return (await work()).paymentId;
-      const { result } = await once(
-        tx,
-        {
-          scope: idempotency.scope,
-          key: idempotency.key,
-          keyField: 'idempotencyKey',
-          operation: 'createIncomingPayment',
-          request: { walletAddress: wallet.id, incomingAmount, expiresAt: input.expiresAt ?? null, metadata },
-          now,
-          workFirst: true,
-        },
-        work,
-      );
-      return String(result.paymentId);
+      if (!call) return (await work()).paymentId;
+      return String((await once(tx, { ...call, now, workFirst: true }, work)).result.paymentId);
     });
     return (await this.get(paymentId))!;
   }
@@ -179,7 +168,8 @@ export class IncomingPaymentService {
 
   /** Completes it on request: no more money is accepted. Completing a completed one is answered as it is. */
   async complete(id: string, idempotency?: IdempotencyKey): Promise<IncomingPaymentRecord> {
-    if (idempotency) validateIdempotencyKey(idempotency.key, 'idempotencyKey');
+    const call = idempotency && this.call(idempotency, 'completeIncomingPayment', { id });
+    if (call && (await previousResult(this.db.reader(), call))) return (await this.get(id))!;
     // The wallet address of an account never changes: read before the transaction, which then holds one connection only.
     const before = await this.get(id);
     if (!before) throw new PaygridError(ErrorCode.NOT_FOUND, 'id');
@@ -190,8 +180,8 @@ export class IncomingPaymentService {
         await this.move(tx, { payment, details, wallet: before.wallet }, IncomingPaymentState.COMPLETED, 'incoming_payment.completed');
         return { paymentId: id };
       };
-      if (!idempotency) return work();
-      return once(tx, { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation: 'completeIncomingPayment', request: { id }, workFirst: true }, work);
+      if (!call) return work();
+      return once(tx, { ...call, workFirst: true }, work);
     });
     return (await this.get(id))!;
   }
@@ -275,6 +265,12 @@ export class IncomingPaymentService {
   /** The public form, for a GET without a grant. */
   publicJson(record: IncomingPaymentRecord): { authServer: string; receivedAmount: OpAmount } {
     return { authServer: this.urls.authServer(), receivedAmount: toOpAmount(record.details.receivedAmount, record.payment) };
+  }
+
+  /** A GraphQL caller's idempotent call; the key checked first. */
+  private call(idempotency: IdempotencyKey, operation: string, request: Record<string, unknown>): IdempotentCall {
+    validateIdempotencyKey(idempotency.key, 'idempotencyKey');
+    return { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation, request };
   }
 
   private async lock(tx: Tx, id: string): Promise<{ payment: Payment; details: IncomingPaymentDetails }> {

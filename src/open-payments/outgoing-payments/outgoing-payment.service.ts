@@ -7,7 +7,7 @@ import { movePayment } from '../../payments/payment-state';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
-import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
 import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import { Quote } from '../quotes/quote.entity';
@@ -88,8 +88,16 @@ export class OutgoingPaymentService {
   ) {}
 
   async create(actor: ResourceActor, wallet: WalletRef, input: CreateOutgoingPayment, grant: SpendingGrant | null, idempotency?: IdempotencyKey): Promise<OutgoingPaymentOutcome> {
+    let call: IdempotentCall | undefined;
+    if (idempotency) {
+      // A repeat gets the first answer, before any check of the state the first left (the quote used, the receiver paid).
+      validateIdempotencyKey(idempotency.key, 'idempotencyKey');
+      const request = { walletAddress: wallet.id, quoteId: input.quoteId ?? null, incomingPayment: input.incomingPayment ?? null, debitAmount: input.debitAmount ?? null, metadata: input.metadata ?? null };
+      call = { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation: 'createOutgoingPayment', request };
+      const prior = await previousResult(this.db.reader(), call);
+      if (prior) return { record: (await this.get(String(prior.paymentId)))!, spent: null };
+    }
     const metadata = checkMetadata(input.metadata, 'metadata', this.options.metadataMaxBytes);
-    if (idempotency) validateIdempotencyKey(idempotency.key, 'idempotencyKey');
     const fromQuote = input.quoteId !== undefined && input.quoteId !== null;
     if (fromQuote && (input.incomingPayment !== undefined || input.debitAmount !== undefined)) {
       throw new PaygridError(ErrorCode.INVALID_INPUT, 'quoteId', 'Give a quoteId, or an incomingPayment with a debitAmount, not both.');
@@ -188,10 +196,8 @@ export class OutgoingPaymentService {
         await this.move(tx, record, OutgoingPaymentState.COMPLETED, 'outgoing_payment.completed');
         return { paymentId: payment.id };
       };
-      if (!idempotency) return (await work()).paymentId;
-      const request = { walletAddress: wallet.id, quoteId: quote?.id ?? null, incomingPayment: fromQuote ? null : receiverUrl, debit: price.debit, metadata };
-      const { result } = await once(tx, { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation: 'createOutgoingPayment', request, now, workFirst: true }, work);
-      return String(result.paymentId);
+      if (!call) return (await work()).paymentId;
+      return String((await once(tx, { ...call, now, workFirst: true }, work)).result.paymentId);
     });
     return { record: (await this.get(paymentId))!, spent };
   }

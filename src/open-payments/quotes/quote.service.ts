@@ -3,7 +3,7 @@ import type { Database } from '../../persistence/database';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
-import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
+import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
@@ -99,7 +99,14 @@ export class QuoteService {
 
   async create(actor: ResourceActor, wallet: WalletRef, input: CreateQuote, idempotency?: IdempotencyKey): Promise<QuoteRecord> {
     if (input.method !== undefined && input.method !== 'ilp') throw new PaygridError(ErrorCode.INVALID_INPUT, 'method', 'method must be "ilp".');
-    if (idempotency) validateIdempotencyKey(idempotency.key, 'idempotencyKey');
+    let call: IdempotentCall | undefined;
+    if (idempotency) {
+      validateIdempotencyKey(idempotency.key, 'idempotencyKey');
+      const request = { walletAddress: wallet.id, receiver: input.receiver, debitAmount: input.debitAmount ?? null, receiveAmount: input.receiveAmount ?? null };
+      call = { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation: 'createQuote', request };
+      const prior = await previousResult(this.db.reader(), call);
+      if (prior) return (await this.get(String(prior.quoteId)))!;
+    }
     const receiver = await this.incoming.payableByUrl(input.receiver, 'receiver');
     const price = this.price(wallet, receiver, input);
     const now = this.clock.now();
@@ -124,10 +131,8 @@ export class QuoteService {
         });
         return { quoteId: quote.id };
       };
-      if (!idempotency) return (await work()).quoteId;
-      const request = { walletAddress: wallet.id, receiver: input.receiver, debitAmount: input.debitAmount ?? null, receiveAmount: input.receiveAmount ?? null };
-      const { result } = await once(tx, { scope: idempotency.scope, key: idempotency.key, keyField: 'idempotencyKey', operation: 'createQuote', request, now, workFirst: true }, work);
-      return String(result.quoteId);
+      if (!call) return (await work()).quoteId;
+      return String((await once(tx, { ...call, now, workFirst: true }, work)).result.quoteId);
     });
     return (await this.get(id))!;
   }
