@@ -22,6 +22,7 @@ import { createPayment, fund, openAccount, step, initiationInstruction } from '.
 import { FormBrowser } from './support/form-browser';
 import { consent } from './support/payer-consent';
 import { startServer, subscribe, type TestClient, type TestServer } from './support/server';
+import { startOpenPaymentsClient } from './support/open-payments-client';
 
 const REDIRECT = 'http://127.0.0.1:9/shop/callback';
 const PASSWORD = 'correct horse battery staple';
@@ -305,6 +306,57 @@ describe('access matrix: every face of every object kind answers as the policy s
       },
     },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
+    {
+      operation: 'Query.walletAddress',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `query($id: ID!) { walletAddress(id: $id) { id } }`, { id: o.extra!.walletAddressId });
+        return result.data?.walletAddress ? 'allowed' : 'refused';
+      },
+    },
+    {
+      operation: 'Query.walletAddresses',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `{ walletAddresses(first: 100) { nodes { id } } }`);
+        return result.data?.walletAddresses?.nodes.some((n: any) => n.id === o.extra!.walletAddressId) ? 'allowed' : 'refused';
+      },
+    },
+    // Every account already has its wallet address: the holder is told WALLET_ADDRESS_EXISTS, anyone else NOT_FOUND.
+    {
+      operation: 'Mutation.createWalletAddress',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('createWalletAddress', 'CreateWalletAddressInput', (o) => ({ accountId: o.id, slug: key(), publicName: 'Twice' })),
+    },
+    {
+      operation: 'Mutation.addWalletAddressKey',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('addWalletAddressKey', 'AddWalletAddressKeyInput', (o) => ({
+        walletAddressId: o.extra!.walletAddressId,
+        jwk: { kid: key(), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      })),
+    },
+    {
+      operation: 'Mutation.revokeWalletAddressKey',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('revokeWalletAddressKey', 'RevokeWalletAddressKeyInput', (o) => ({ walletAddressId: o.extra!.walletAddressId, kid: 'base-key' }), 'userErrors { code field } key { kid }'),
+    },
+    { operation: 'Query.grant', kind: 'grant', action: 'read', run: readFace(`query($id: ID!) { grant(id: $id) { id } }`, (d) => d?.grant) },
+    {
+      operation: 'Query.grants',
+      kind: 'grant',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `{ grants(first: 100) { nodes { id } } }`);
+        return result.data?.grants?.nodes.some((n: any) => n.id === o.id) ? 'allowed' : 'refused';
+      },
+    },
+    { operation: 'Mutation.revokeGrant', kind: 'grant', action: 'revoke', run: mutationFace('revokeGrant', 'RevokeGrantInput', (o) => ({ grantId: o.id })) },
   ];
 
   /**
@@ -316,6 +368,43 @@ describe('access matrix: every face of every object kind answers as the policy s
     'Mutation.createOrder': 'an order for the payer the token acts for (refused to other tokens, see access-policy tests)',
     'Mutation.createInitiation': 'an initiation of the token’s own client',
   };
+
+  /**
+   * Each account's wallet address, made by its holder, with one key (`base-key`) to revoke. An
+   * account of a payer is given one as the payer (there is no payer face for this mutation).
+   */
+  const walletAddressUrls: Record<string, string> = {};
+  async function withWalletAddress(facts: AccountFacts): Promise<Record<string, string>> {
+    const services = server.app.services;
+    const holder: Principal = facts.userId
+      ? { kind: 'payer', clientId: a.id, userId: facts.userId, scopes: new Set() }
+      : { kind: 'merchant', clientId: facts.clientId!, scopes: new Set() };
+    const wa = await services.walletAddresses.create(holder, { accountId: facts.id, publicName: `Holder of ${facts.id}` });
+    await services.walletAddresses.addKey(holder, { walletAddressId: wa.id, jwk: { kid: 'base-key', kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } });
+    walletAddressUrls[facts.id] = services.walletAddresses.urlOf(wa.slug);
+    return { walletAddressId: wa.id };
+  }
+
+  /** A non-interactive grant naming each account's wallet address, requested by an Open Payments client. */
+  async function grantsOnWalletAddresses(): Promise<void> {
+    const opClient = await startOpenPaymentsClient({ publicName: 'Matrix app' });
+    try {
+      for (const [name, facts] of [
+        ['grant on A’s wallet address', acct.a],
+        ['grant on B’s wallet address', acct.b],
+        ['grant on payer U1’s wallet address', acct.u1],
+        ['grant on payer U2’s wallet address', acct.u2],
+      ] as const) {
+        const grant = await opClient.client.grant.request(
+          { url: `${server.url}/gnap` },
+          { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read'], identifier: walletAddressUrls[facts.id] }] } },
+        );
+        objects.push({ name, id: grant.continue.uri.split('/').pop()!, object: { kind: 'grant', account: facts } });
+      }
+    } finally {
+      await opClient.close();
+    }
+  }
 
   let validationUrl: string;
   /** `kind.action:principalKind:outcome` of every cell checked. */
@@ -358,8 +447,9 @@ describe('access matrix: every face of every object kind answers as the policy s
       ['account of payer U1', acct.u1],
       ['account of payer U2', acct.u2],
     ] as const) {
-      objects.push({ name, id: facts.id, object: { kind: 'account', account: facts } });
+      objects.push({ name, id: facts.id, object: { kind: 'account', account: facts }, extra: await withWalletAddress(facts) });
     }
+    await grantsOnWalletAddresses();
 
     const payment = (id: string, clientId: string, flow: PaymentFlow, payer: AccountFacts | null, beneficiary: AccountFacts | null): PaymentFacts => ({
       id,

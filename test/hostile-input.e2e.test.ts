@@ -60,6 +60,12 @@ const COLUMN_MAX: Record<string, number> = {
   orderId: 40,
   deliveryId: 40,
   sellerId: 40,
+  'CreateWalletAddressInput.slug': 64,
+  'CreateWalletAddressInput.publicName': 200,
+  'JwkInput.kid': 200,
+  'RevokeWalletAddressKeyInput.kid': 200,
+  walletAddressId: 40,
+  grantId: 40,
 };
 
 const TEXT_VALUES: Array<[string, (max: number | undefined) => string | null]> = [
@@ -129,7 +135,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
   let server: TestServer;
   let schema: GraphQLSchema;
   const tokens = {} as Record<Who, string>;
-  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation', string>;
+  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'walletAddress', string>;
   let ws: Record<Who, WsClient>;
   let n = 0;
   const fresh = (prefix: string) => `${prefix}-${++n}`;
@@ -188,6 +194,18 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     createInitiationToken: { who: 'merchant', args: () => ({ input: { paymentId: ids.initiation } }) },
     resendWebhookDelivery: { who: 'merchant', args: () => ({ input: { deliveryId: 'whd_none' } }) },
     setWebhookUrl: { who: 'merchant', args: () => ({ url: 'http://127.0.0.1:9/hooks' }) },
+    // Open Payments: wallet addresses and grants
+    walletAddress: { who: 'merchant', args: () => ({ id: ids.walletAddress }) },
+    walletAddresses: { who: 'merchant', args: () => ({ first: 5 }) },
+    grant: { who: 'merchant', args: () => ({ id: 'grant_none' }) },
+    grants: { who: 'merchant', args: () => ({ first: 5 }) },
+    createWalletAddress: { who: 'merchant', args: () => ({ input: { accountId: ids.buyer, slug: fresh('wa'), publicName: 'Hostile shop' } }) },
+    addWalletAddressKey: {
+      who: 'merchant',
+      args: () => ({ input: { walletAddressId: ids.walletAddress, jwk: { kid: fresh('key'), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } } }),
+    },
+    revokeWalletAddressKey: { who: 'merchant', args: () => ({ input: { walletAddressId: ids.walletAddress, kid: 'base-key' } }) },
+    revokeGrant: { who: 'merchant', args: () => ({ input: { grantId: 'grant_none' } }) },
     // subscriptions (WebSocket only)
     accountBalanceUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
     accountPaymentUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
@@ -216,6 +234,10 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     ids.order = order.createOrder.order.id;
     const initiation = await server.ok(merchant.token, `mutation($input: CreateInitiationInput!) { createInitiation(input: $input) { initiation { id } userErrors { code } } }`, FIXTURES.createInitiation.args());
     ids.initiation = initiation.createInitiation.initiation.id;
+    const wa = await server.ok(merchant.token, `mutation($input: CreateWalletAddressInput!) { createWalletAddress(input: $input) { walletAddress { id } userErrors { code } } }`, {
+      input: { accountId: ids.seller, slug: 'hostile-seller', publicName: 'Hostile seller' },
+    });
+    ids.walletAddress = wa.createWalletAddress.walletAddress.id;
 
     // The server's own schema (a full introspection query is deeper than the server's depth limit).
     schema = await buildPaygridSchema();

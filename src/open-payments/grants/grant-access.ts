@@ -11,6 +11,11 @@ export interface GrantedAccess {
   tokenId: string;
   /** The client's identity: its wallet address URL, or null for a directed-identity (jwk) client. */
   clientWalletAddress: string | null;
+  /**
+   * A stable identity for every client, to own resources by: the wallet address URL, or
+   * `jwk:<RFC 7638 thumbprint>` of a directed-identity client's key (a kid alone is not unique).
+   */
+  clientIdentity: string;
   /** kid of the key the grant is bound to. */
   clientKeyId: string;
   access: AccessItem[];

@@ -109,7 +109,8 @@ function accessItem(value: unknown, field: string): StoredAccessItem {
   return item;
 }
 
-function client(value: unknown): GrantClient {
+/** The `client` of a grant request: a wallet address URL (string or {walletAddress}) or a directed-identity {jwk}. */
+export function parseClient(value: unknown): GrantClient {
   const refuse = (message: string) => new PaygridError(ErrorCode.GNAP_INVALID_CLIENT, 'client', message);
   if (typeof value === 'string') return { walletAddress: httpUrlOr(value, refuse) };
   if (isObject(value)) {
@@ -158,7 +159,7 @@ export function parseGrantRequest(body: unknown): ParsedGrantRequest {
   if (!Array.isArray(list) || list.length === 0 || list.length > MAX_ACCESS_ITEMS) throw invalid('access_token.access', `access_token.access must hold 1 to ${MAX_ACCESS_ITEMS} items.`);
   const access = list.map((item, i) => accessItem(item, `access_token.access.${i}`));
   if (new Set(access.map((a) => JSON.stringify(a))).size !== access.length) throw invalid('access_token.access', 'access_token.access must not repeat an item.');
-  return { access, client: client(body.client), interact: interact(body.interact) };
+  return { access, client: parseClient(body.client), interact: interact(body.interact) };
 }
 
 /** Whether the account holder must approve: outgoing payments move their money. */

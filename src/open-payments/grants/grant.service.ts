@@ -11,7 +11,7 @@ import type { SignatureVerifier, SignedRequest } from '../signatures/http-signat
 import type { WalletAddressService, WalletAddressView } from '../wallet-addresses/wallet-address.service';
 import type { GrantedAccess } from './grant-access';
 import { GnapAccessToken, GnapGrant, GrantFinalization, GrantState } from './grant.entity';
-import { accessItemOf, needsInteraction, parseGrantRequest, type StoredAccessItem } from './grant-request';
+import { accessItemOf, needsInteraction, parseClient, parseGrantRequest, type StoredAccessItem } from './grant-request';
 import { grantMachine } from './grant.states';
 
 export interface GrantOptions {
@@ -61,6 +61,11 @@ export function finishHash(clientNonce: string, interactNonce: string, interactR
   return createHash('sha256').update(`${clientNonce}\n${interactNonce}\n${interactRef}\n${authServerUrl}`, 'utf8').digest('base64url');
 }
 
+/** RFC 7638 thumbprint of an Ed25519 JWK: SHA-256 of its required members in lexical order. */
+export function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): string {
+  return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }), 'utf8').digest('base64url');
+}
+
 /** What the consent page shows. */
 export interface ConsentView {
   grant: GnapGrant;
@@ -97,24 +102,20 @@ export class GrantService {
 
   /** POST {authServer}: `signed.url` is the grant endpoint as the client addressed it. */
   async request(signed: SignedRequest, body: unknown): Promise<GrantResponse> {
+    // The signature is checked before the rest of the body is read: what an unsigned or forged request asks is never looked at.
+    const client = parseClient(body && typeof body === 'object' ? (body as Record<string, unknown>).client : undefined);
+    const keys = 'walletAddress' in client ? await this.clientKeys.keys(client.walletAddress) : [client.jwk];
+    const key = await this.signatures.verify(signed, keys);
     const parsed = parseGrantRequest(body);
     const interactive = needsInteraction(parsed.access);
     if (interactive && !parsed.interact) throw new PaygridError(ErrorCode.GNAP_INVALID_REQUEST, 'interact', 'outgoing-payment access needs the account holder’s consent: send interact.start ["redirect"].');
     if (interactive && 'jwk' in parsed.client) throw new PaygridError(ErrorCode.GNAP_INVALID_CLIENT, 'client', 'A client known only by its key (jwk) may ask for non-interactive grants only.');
     const walletAddress = await this.identifiedWalletAddress(parsed.access);
-
     let clientName: string | null = null;
-    let keys;
-    if ('walletAddress' in parsed.client) {
-      if (interactive) {
-        clientName = (await this.clientKeys.walletAddress(parsed.client.walletAddress)).publicName;
-        if (!clientName) throw new PaygridError(ErrorCode.GNAP_INVALID_CLIENT, 'client', 'The client wallet address has no publicName to show the account holder.');
-      }
-      keys = await this.clientKeys.keys(parsed.client.walletAddress);
-    } else {
-      keys = [parsed.client.jwk];
+    if (interactive && 'walletAddress' in parsed.client) {
+      clientName = (await this.clientKeys.walletAddress(parsed.client.walletAddress)).publicName;
+      if (!clientName) throw new PaygridError(ErrorCode.GNAP_INVALID_CLIENT, 'client', 'The client wallet address has no publicName to show the account holder.');
     }
-    const key = await this.signatures.verify(signed, keys);
 
     const now = this.clock.now();
     const continueToken = newSecret('gcont');
@@ -230,6 +231,7 @@ export class GrantService {
       grantId: grant.id,
       tokenId: token.id,
       clientWalletAddress: grant.clientWalletAddress,
+      clientIdentity: grant.clientWalletAddress ?? `jwk:${jwkThumbprint(grant.clientJwk!)}`,
       clientKeyId: grant.clientKeyId,
       access: grant.access.map(accessItemOf),
       approvedByUserId: grant.approvedByUserId,

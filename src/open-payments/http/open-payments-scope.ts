@@ -62,9 +62,10 @@ export function wwwAuthenticate(request: FastifyRequest): string {
   return `GNAP as_uri=${request.server.openPaymentsBase!()}/gnap`;
 }
 
-export function sendOpenPaymentsError(request: FastifyRequest, reply: FastifyReply, status: number, code: string, description: string): FastifyReply {
+export function sendOpenPaymentsError(request: FastifyRequest, reply: FastifyReply, status: number, code: string, description: string, field?: string[] | null): FastifyReply {
   if (status === 401) reply.header('WWW-Authenticate', wwwAuthenticate(request));
-  return reply.status(status).header('Cache-Control', 'no-store').send({ error: { code, description } });
+  const details = field?.length ? { details: { field: field.join('.') } } : {};
+  return reply.status(status).header('Cache-Control', 'no-store').send({ error: { code, description, ...details } });
 }
 
 /**
@@ -99,7 +100,7 @@ export async function registerOpenPaymentsScope(
           reply.header('Retry-After', String(error.retryAfterSeconds));
           return sendOpenPaymentsError(request, reply, 503, 'temporarily_unavailable', error.message);
         }
-        return sendOpenPaymentsError(request, reply, mapped.status, mapped.code, error.message);
+        return sendOpenPaymentsError(request, reply, mapped.status, mapped.code, error.message, error.field);
       }
       const status = (error as FastifyError).statusCode ?? 500;
       if (status < 500) return sendOpenPaymentsError(request, reply, status, 'invalid_request', error.message);
