@@ -357,7 +357,117 @@ describe('access matrix: every face of every object kind answers as the policy s
       },
     },
     { operation: 'Mutation.revokeGrant', kind: 'grant', action: 'revoke', run: mutationFace('revokeGrant', 'RevokeGrantInput', (o) => ({ grantId: o.id })) },
+    // Open Payments resources: on each account's wallet address; a quote or payment pays an incoming payment on B's second account.
+    {
+      operation: 'Mutation.createIncomingPayment',
+      kind: 'account',
+      action: 'receiveInto',
+      run: mutationFace('createIncomingPayment', 'CreateIncomingPaymentInput', (o) => ({ walletAddress: walletAddressUrls[o.id], idempotencyKey: key() })),
+    },
+    {
+      operation: 'Mutation.completeIncomingPayment',
+      kind: 'account',
+      action: 'receiveInto',
+      run: (who, o) => completeFace(who, o),
+    },
+    {
+      operation: 'Mutation.createQuote',
+      kind: 'account',
+      action: 'sendFrom',
+      run: async (who, o) => {
+        const { url } = await receiverOfPayments();
+        return mutationFace('createQuote', 'CreateQuoteInput', () => ({ walletAddress: walletAddressUrls[o.id], receiver: url, debitAmount: '0.01', idempotencyKey: key() }))(who, o);
+      },
+    },
+    {
+      operation: 'Mutation.createOutgoingPayment',
+      kind: 'account',
+      action: 'sendFrom',
+      run: async (who, o) => {
+        const { url } = await receiverOfPayments();
+        return mutationFace('createOutgoingPayment', 'CreateOutgoingPaymentInput', () => ({ walletAddress: walletAddressUrls[o.id], incomingPayment: url, debitAmount: '0.01', idempotencyKey: key() }))(who, o);
+      },
+    },
+    {
+      operation: 'Query.incomingPayment',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { incomingPayment(id: $id) { id } }`, (d) => d?.incomingPayment)(who, { ...o, id: (await resourcesOf(o)).incomingPaymentId }),
+    },
+    {
+      operation: 'Query.incomingPayments',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `query($w: String!) { incomingPayments(walletAddress: $w, first: 100) { nodes { id } } }`, { w: walletAddressUrls[o.id] });
+        return result.data?.incomingPayments?.nodes.length ? 'allowed' : 'refused';
+      },
+    },
+    {
+      operation: 'Query.quote',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { quote(id: $id) { id } }`, (d) => d?.quote)(who, { ...o, id: (await resourcesOf(o)).quoteId }),
+    },
+    {
+      operation: 'Query.outgoingPayment',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { outgoingPayment(id: $id) { id } }`, (d) => d?.outgoingPayment)(who, { ...o, id: (await resourcesOf(o)).outgoingPaymentId }),
+    },
+    {
+      operation: 'Query.outgoingPayments',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        await resourcesOf(o);
+        const result = await gql(who.token!, `query($w: String!) { outgoingPayments(walletAddress: $w, first: 100) { nodes { id } } }`, { w: walletAddressUrls[o.id] });
+        return result.data?.outgoingPayments?.nodes.length ? 'allowed' : 'refused';
+      },
+    },
   ];
+
+  /** The incoming payment every quote and outgoing payment of the matrix pays: on B's second account, open amount. */
+  let receiver: Promise<{ url: string }> | undefined;
+  function receiverOfPayments(): Promise<{ url: string }> {
+    receiver ??= (async () => {
+      const services = server.app.services;
+      const holder: Principal = { kind: 'merchant', clientId: b.id, scopes: new Set() };
+      const wa = await services.walletAddresses.create(holder, { accountId: acct.b2.id, publicName: 'B second' });
+      const wallet = (await services.walletAddresses.resolve(services.walletAddresses.urlOf(wa.slug)))!;
+      const ip = await services.incomingPayments.create({ clientKey: null, grantId: null }, wallet, {});
+      return { url: services.resourceUrls.incomingPayment(ip.payment.id) };
+    })();
+    return receiver;
+  }
+
+  /** One incoming payment, quote and outgoing payment of each account's wallet address, made through the services. */
+  const resources = new Map<string, Promise<{ incomingPaymentId: string; quoteId: string; outgoingPaymentId: string }>>();
+  function resourcesOf(o: Obj) {
+    let made = resources.get(o.id);
+    if (!made) {
+      made = (async () => {
+        const services = server.app.services;
+        const wallet = (await services.walletAddresses.resolve(walletAddressUrls[o.id]))!;
+        const actor = { clientKey: null, grantId: null };
+        const ip = await services.incomingPayments.create(actor, wallet, {});
+        const { url } = await receiverOfPayments();
+        const quote = await services.quotes.create(actor, wallet, { receiver: url, debitAmount: { value: '1', assetCode: 'EUR', assetScale: 2 } });
+        const paid = await services.outgoingPayments.create(actor, wallet, { incomingPayment: url, debitAmount: { value: '1', assetCode: 'EUR', assetScale: 2 } }, null);
+        return { incomingPaymentId: ip.payment.id, quoteId: quote.quote.id, outgoingPaymentId: paid.record.payment.id };
+      })();
+      resources.set(o.id, made);
+    }
+    return made;
+  }
+
+  /** Completes a fresh incoming payment of the account's wallet address. */
+  async function completeFace(who: Who, o: Obj): Promise<Outcome> {
+    const services = server.app.services;
+    const wallet = (await services.walletAddresses.resolve(walletAddressUrls[o.id]))!;
+    const ip = await services.incomingPayments.create({ clientKey: null, grantId: null }, wallet, {});
+    return mutationFace('completeIncomingPayment', 'CompleteIncomingPaymentInput', () => ({ id: ip.payment.id, idempotencyKey: key() }))(who, o);
+  }
 
   /**
    * Operations that reach no object of another owner, so no matrix cell: each is gated by its scope
