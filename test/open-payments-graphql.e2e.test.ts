@@ -123,6 +123,11 @@ describe('Open Payments resources through GraphQL', () => {
     assert.deepEqual(failed.createOutgoingPayment.userErrors, [{ code: 'INSUFFICIENT_FUNDS', field: ['walletAddress'] }]);
     assert.deepEqual([failed.createOutgoingPayment.outgoingPayment.state, failed.createOutgoingPayment.outgoingPayment.failed], ['FAILED', true]);
     assert.deepEqual(await balances(world, buyerAccount), { posted: 2000n - 1205n, reserved: 0n });
+    await server.app.services.scheduler.runDue();
+    const failedUrl = failed.createOutgoingPayment.outgoingPayment.url;
+    const hooks = receiver.requests.map((r) => JSON.parse(r.body)).filter((b) => b.data.id === failedUrl);
+    assert.deepEqual(hooks.map((b) => b.type).sort(), ['outgoing_payment.created', 'outgoing_payment.failed']);
+    assert.equal(hooks.find((b) => b.type === 'outgoing_payment.failed').data.failed, true);
 
     const stranger = await server.client(undefined, 'Stranger');
     const asStranger = await server.ok(stranger.token, `mutation($input: CompleteIncomingPaymentInput!) { completeIncomingPayment(input: $input) { ${IP_FIELDS} } }`, {
