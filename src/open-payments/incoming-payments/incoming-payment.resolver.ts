@@ -59,7 +59,7 @@ export class IncomingPaymentResolver {
     return mutate<IncomingPaymentPayload>(async () => {
       const wallet = await walletFor(ctx, input.walletAddress, 'receiveInto', 'walletAddress');
       const record = await ctx.services.incomingPayments.create(
-        { clientKey: null, grantId: null },
+        { clientKey: null, grantId: null, clientId: ctx.caller!.clientId },
         wallet,
         { incomingAmount: opAmountOf(input.incomingAmount, wallet, 'incomingAmount'), expiresAt: input.expiresAt ?? undefined, metadata: input.metadata ?? undefined },
         keyOf(ctx, input.idempotencyKey),

@@ -13,7 +13,7 @@ import { checkMetadata } from '../resources/metadata';
 import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { ResourceWebhooks } from '../resources/resource-webhooks';
-import type { ResourceActor, WalletLookup, WalletRef } from '../resources/wallet';
+import { paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
 import { IncomingPaymentDetails } from './incoming-payment.entity';
 import { INCOMING_UNIFIED_STATE, IncomingPaymentState, incomingPaymentMachine } from './incoming-payment.states';
 
@@ -104,7 +104,7 @@ export class IncomingPaymentService {
           flow: PaymentFlow.INCOMING_PAYMENT,
           state: INCOMING_UNIFIED_STATE.pending,
           flowState: IncomingPaymentState.PENDING,
-          clientId: account.clientId ?? 'platform',
+          clientId: paymentClientOf(actor, account.clientId),
           requestId: null,
           payerAccountId: null,
           beneficiaryAccountId: wallet.accountId,

@@ -38,7 +38,7 @@ export class OutgoingPaymentResolver {
     return mutate<OutgoingPaymentPayload>(async () => {
       const wallet = await walletFor(ctx, input.walletAddress, 'sendFrom', 'walletAddress');
       const { record } = await ctx.services.outgoingPayments.create(
-        { clientKey: null, grantId: null },
+        { clientKey: null, grantId: null, clientId: ctx.caller!.clientId },
         wallet,
         {
           quoteId: input.quoteId ?? undefined,

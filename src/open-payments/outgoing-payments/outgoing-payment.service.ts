@@ -16,7 +16,7 @@ import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { ResourceWebhooks } from '../resources/resource-webhooks';
-import type { ResourceActor, WalletLookup, WalletRef } from '../resources/wallet';
+import { paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
 import { addSpend, releaseSpend, spentIn, type SpendLimits, type Spent } from './grant-spend';
 import { windowAt, type IntervalWindow } from './interval';
 import { OutgoingPaymentDetails } from './outgoing-payment.entity';
@@ -132,7 +132,7 @@ export class OutgoingPaymentService {
     }
     const accounts = await accountDirectory(this.db).of([receiver.payment.beneficiaryAccountId!, wallet.accountId]);
     const receiverAccount = accounts.get(receiver.payment.beneficiaryAccountId!);
-    const senderClientId = accounts.get(wallet.accountId)?.clientId ?? 'platform';
+    const senderClientId = paymentClientOf(actor, accounts.get(wallet.accountId)?.clientId ?? null);
     if (!receiverAccount) throw new PaygridError(ErrorCode.RECEIVER_INVALID, 'incomingPayment');
     if (receiverAccount.id === wallet.accountId) throw new PaygridError(ErrorCode.SAME_ACCOUNT, fromQuote ? 'quoteId' : 'incomingPayment', 'A wallet address cannot pay itself.');
 

@@ -19,7 +19,7 @@ export class QuoteResolver {
     return mutate<QuotePayload>(async () => {
       const wallet = await walletFor(ctx, input.walletAddress, 'sendFrom', 'walletAddress');
       const record = await ctx.services.quotes.create(
-        { clientKey: null, grantId: null },
+        { clientKey: null, grantId: null, clientId: ctx.caller!.clientId },
         wallet,
         { receiver: input.receiver, debitAmount: opAmountOf(input.debitAmount, wallet, 'debitAmount'), receiveAmount: opAmountOf(input.receiveAmount, wallet, 'receiveAmount') },
         keyOf(ctx, input.idempotencyKey),

@@ -24,6 +24,18 @@ export interface WalletLookup {
 export interface ResourceActor {
   clientKey: string | null;
   grantId: string | null;
+  /** The Paygrid client acting through GraphQL: the payment is its own, as in every other flow. */
+  clientId?: string | null;
+}
+
+/**
+ * Whose a payment made by an Open Payments client is, in the unified model (`Payment.clientId`):
+ * the client holding the account, or, for an account holder's account, no Paygrid client at all.
+ */
+export const OPEN_PAYMENTS_CLIENT = 'open-payments';
+
+export function paymentClientOf(actor: ResourceActor, accountClientId: string | null): string {
+  return actor.clientId ?? accountClientId ?? OPEN_PAYMENTS_CLIENT;
 }
 
 /** The identity a grant's client is stored under on every resource it creates. */
