@@ -194,7 +194,7 @@ export class GrantService {
     await this.authorizeContinuation(signed, grantId);
     await this.db.transaction(async (tx) => {
       const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
-      await this.revokeGrant(tx, grant, grant.clientWalletAddress ?? 'client');
+      await this.revokeGrant(tx, grant, 'client');
     });
   }
 
