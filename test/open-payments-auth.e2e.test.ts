@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinalizedGrant, isPendingGrant, type Grant, type PendingGrant } from '@interledger/open-payments';
+import { createAuthenticatedClient, isFinalizedGrant, isPendingGrant, type Grant, type PendingGrant } from '@interledger/open-payments';
 import { generateJwk } from '@interledger/http-signature-utils';
 import { signRequest } from '../src/open-payments/signatures/http-signatures';
 import { SeenSignature } from '../src/open-payments/signatures/seen-signature.entity';
@@ -15,6 +15,8 @@ import { startServer, type TestClient, type TestServer } from './support/server'
 
 const PASSWORD = 'correct horse battery staple';
 const WAIT_SECONDS = 5;
+/** Shorter than the signature window, so that the test can move past it with signatures still fresh. */
+const INTERACTION_SECONDS = 120;
 const FINISH = 'http://127.0.0.1:9/return';
 
 /** Ed25519 signatures are deterministic and `created` has whole seconds: an identical request needs a new second. */
@@ -72,7 +74,7 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
 
   before(async () => {
     clock = new ManualClock(new Date());
-    server = await startServer({ clock, config: { gnapContinueWaitSeconds: WAIT_SECONDS, schedulerPollMs: 3_600_000 } });
+    server = await startServer({ clock, config: { gnapContinueWaitSeconds: WAIT_SECONDS, gnapInteractionSeconds: INTERACTION_SECONDS, schedulerPollMs: 3_600_000 } });
     merchant = await server.client(undefined, 'Shop');
     operator = await server.operator();
     const till = await openAccount(server, merchant, 'EUR', 'Till');
@@ -310,6 +312,38 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
     assert.ok(!('access_token' in poll) || !poll.access_token, 'a pending poll answers continue only');
   });
 
+  it('an interaction left past its lifetime: the consent page is gone, continuing rejects the grant', async () => {
+    const { grant } = await requestInteractive();
+    clock.set(new Date(Date.now() + (INTERACTION_SECONDS + 1) * 1000));
+    try {
+      const opened = await new FormBrowser(server.url).get(grant.interact.redirect);
+      assert.equal(opened.status, 404);
+      await expectOpError(app.client.grant.continue({ url: grant.continue.uri, accessToken: grant.continue.access_token.value }), 401, 'request_denied', 'POST continue after the interaction expired');
+      assert.deepEqual(await grantState(grantIdOf(grant.continue.uri)), { state: 'FINALIZED', finalizationReason: 'REJECTED', approvedByUserId: null });
+    } finally {
+      clock.set(new Date());
+    }
+  });
+
+  it('a key the client just published is fetched at once; a key it withdrew stops working once the cache lapses', async () => {
+    const rotating = await startOpenPaymentsClient({ publicName: 'Rotating App' });
+    try {
+      const quote = { access_token: { access: [{ type: 'quote' as const, actions: ['create' as const] }] } };
+      assert.ok(isFinalizedGrant(await rotating.client.grant.request({ url: authServer }, quote)));
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const newJwk = generateJwk({ privateKey, keyId: 'second-key' });
+      rotating.setPublishedKeys([newJwk]);
+      const renewed = await createAuthenticatedClient({ walletAddressUrl: rotating.walletAddressUrl, privateKey, keyId: 'second-key', validateResponses: true });
+      assert.ok(isFinalizedGrant(await renewed.grant.request({ url: authServer }, quote)));
+      note('POST /gnap signed with a key published after the JWKS was cached', 200);
+      clock.set(new Date(Date.now() + 31_000));
+      await expectOpError(rotating.client.grant.request({ url: authServer }, quote), 401, 'invalid_client', 'POST /gnap signed with a withdrawn key');
+    } finally {
+      clock.set(new Date());
+      await rotating.close();
+    }
+  });
+
   it('GraphQL: grants of the holder’s wallet addresses, revokeGrant ends the tokens', async () => {
     const grant = await app.client.grant.request({ url: authServer }, { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read'], identifier: merchantWa }] } });
     assert.ok(isFinalizedGrant(grant));
@@ -365,8 +399,11 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
       const headers = await signed(authServer, text);
       // The server's clock stands still between moves while the client signs with the real time.
       clock.set(new Date(Date.now() + 301_000));
-      expect401(await send(authServer, 'POST', headers, text), 'POST /gnap stale created');
-      clock.set(new Date());
+      try {
+        expect401(await send(authServer, 'POST', headers, text), 'POST /gnap stale created');
+      } finally {
+        clock.set(new Date());
+      }
       const fresh = await signed(authServer, text);
       assert.equal((await send(authServer, 'POST', fresh, text)).status, 200);
       expect401(await send(authServer, 'POST', fresh, text), 'POST /gnap replayed signature');

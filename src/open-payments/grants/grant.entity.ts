@@ -100,7 +100,7 @@ export class GnapGrant {
   @Property({ type: 'string', length: 40, nullable: true })
   approvedByUserId: string | null = null;
 
-  /** The account holder who denied it, or the principal who revoked it (a user or client id). */
+  /** The account holder who denied it, the user or client id that revoked it, or `client` when the client cancelled. */
   @Property({ type: 'string', length: 64, nullable: true })
   finalizedBy: string | null = null;
 

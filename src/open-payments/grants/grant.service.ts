@@ -7,7 +7,7 @@ import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId, newSecret, sha256 } from '../../shared/ids';
 import { paginate, type Page, type PageRequest } from '../../shared/pagination';
 import type { ClientKeys } from '../signatures/client-keys';
-import type { SignatureVerifier, SignedRequest } from '../signatures/http-signatures';
+import { signatureKeyId, type SignatureVerifier, type SignedRequest } from '../signatures/http-signatures';
 import type { WalletAddressService, WalletAddressView } from '../wallet-addresses/wallet-address.service';
 import type { GrantedAccess } from './grant-access';
 import { GnapAccessToken, GnapGrant, GrantFinalization, GrantState } from './grant.entity';
@@ -104,7 +104,7 @@ export class GrantService {
   async request(signed: SignedRequest, body: unknown): Promise<GrantResponse> {
     // The signature is checked before the rest of the body is read: what an unsigned or forged request asks is never looked at.
     const client = parseClient(body && typeof body === 'object' ? (body as Record<string, unknown>).client : undefined);
-    const keys = 'walletAddress' in client ? await this.clientKeys.keys(client.walletAddress) : [client.jwk];
+    const keys = 'walletAddress' in client ? await this.clientKeys.keysWith(client.walletAddress, signatureKeyId(signed)) : [client.jwk];
     const key = await this.signatures.verify(signed, keys);
     const parsed = parseGrantRequest(body);
     const interactive = needsInteraction(parsed.access);
@@ -157,7 +157,7 @@ export class GrantService {
     const interactRef = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).interact_ref : undefined;
     if (interactRef !== undefined && typeof interactRef !== 'string') throw new PaygridError(ErrorCode.GNAP_INVALID_REQUEST, 'interact_ref', 'interact_ref must be a string.');
     await this.authorizeContinuation(signed, grantId);
-    return this.db.transaction(async (tx) => {
+    const outcome = await this.db.transaction(async (tx): Promise<ContinueResponse | PaygridError> => {
       const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
       const now = this.clock.now();
       if (grant.state === GrantState.FINALIZED) {
@@ -166,10 +166,10 @@ export class GrantService {
         }
         throw new PaygridError(ErrorCode.GNAP_REQUEST_DENIED, null, `The grant is ${grant.finalizationReason}: it cannot be continued.`);
       }
-      if (now < grant.continueNotBefore) throw new PaygridError(ErrorCode.GNAP_TOO_FAST, null, `Continue no sooner than ${this.options.waitSeconds} seconds after the last answer.`);
       if (this.interactionExpired(grant, now)) {
+        // Recorded, then refused: the refusal is returned so that the finalization commits.
         this.finalize(grant, GrantFinalization.REJECTED, null, now);
-        throw new PaygridError(ErrorCode.GNAP_REQUEST_DENIED, null, 'The interaction expired before the account holder approved the grant.');
+        return new PaygridError(ErrorCode.GNAP_REQUEST_DENIED, null, 'The interaction expired before the account holder approved the grant.');
       }
       if (interactRef !== undefined) {
         if (grant.state !== GrantState.APPROVED || !matchesHash(interactRef, grant.interactRefHash)) {
@@ -177,12 +177,16 @@ export class GrantService {
         }
         return this.issueOnContinue(tx, grant, now);
       }
-      // A poll: an approval without a finish redirect is collected this way; otherwise wait again.
+      // A poll (GNAP §5.2): not sooner than `wait` after the grant or the last poll.
+      if (now < grant.continueNotBefore) throw new PaygridError(ErrorCode.GNAP_TOO_FAST, null, `Poll no sooner than ${this.options.waitSeconds} seconds after the last answer.`);
+      // An approval without a finish redirect is collected by polling; otherwise wait again.
       if (grant.state === GrantState.APPROVED && grant.interactNonce && !grant.finishUri) return this.issueOnContinue(tx, grant, now);
       grant.continueNotBefore = new Date(now.getTime() + this.options.waitSeconds * 1000);
       grant.updatedAt = now;
       return { continue: this.rotateContinuation(grant) };
     });
+    if (outcome instanceof PaygridError) throw outcome;
+    return outcome;
   }
 
   /** DELETE {continue}: the client cancels the grant; its tokens stop working. */
@@ -190,7 +194,7 @@ export class GrantService {
     await this.authorizeContinuation(signed, grantId);
     await this.db.transaction(async (tx) => {
       const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
-      await this.revokeGrant(tx, grant, grant.clientWalletAddress ?? 'client');
+      await this.revokeGrant(tx, grant, 'client');
     });
   }
 
@@ -376,7 +380,7 @@ export class GrantService {
 
   /** The request is signed by the key the grant is bound to (fetched anew when the client is remote). */
   private async verifyClient(signed: SignedRequest, grant: GnapGrant): Promise<void> {
-    const keys = grant.clientJwk ? [grant.clientJwk] : await this.clientKeys.keys(grant.clientWalletAddress!);
+    const keys = grant.clientJwk ? [grant.clientJwk] : await this.clientKeys.keysWith(grant.clientWalletAddress!, grant.clientKeyId);
     await this.signatures.verify(signed, keys.filter((k) => k.kid === grant.clientKeyId));
   }
 

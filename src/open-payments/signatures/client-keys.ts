@@ -65,6 +65,17 @@ export class ClientKeys {
     });
   }
 
+  /**
+   * The client's keys, fetched again once when the cached set lacks `kid`: a key the client just
+   * published is seen at once (each unknown kid costs one fetch, as without a cache).
+   */
+  async keysWith(walletAddressUrl: string, kid: string | null): Promise<Ed25519Jwk[]> {
+    const keys = await this.keys(walletAddressUrl);
+    if (!kid || keys.some((k) => k.kid === kid)) return keys;
+    this.forget(walletAddressUrl);
+    return this.keys(walletAddressUrl);
+  }
+
   /** Forgets what was fetched from a URL (a key the client just published must be seen at once). */
   forget(walletAddressUrl: string): void {
     this.documents.delete(walletAddressUrl);

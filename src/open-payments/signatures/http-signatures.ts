@@ -49,8 +49,8 @@ const refuse = (why: string) => new PaygridError(ErrorCode.SIGNATURE_INVALID, nu
  * RFC 9421 verification as Open Payments uses it (ed25519, label sig1), through
  * @interledger/http-signature-utils, plus what that library leaves out: a `created` within the
  * window, a body always covered by content-digest, the key chosen by its keyid, and each signature
- * accepted once (kept in the database until it would be stale anyway, so every instance refuses a
- * replay).
+ * of a request that may change something (any method but GET and HEAD) accepted once (kept in the
+ * database until it would be stale anyway, so every instance refuses a replay).
  */
 export class SignatureVerifier {
   constructor(
@@ -88,7 +88,10 @@ export class SignatureVerifier {
       valid = false;
     }
     if (!valid) throw refuse('the signature does not verify with the client key');
-    await this.remember(`${keyId}\n${request.headers['signature']}`, new Date(created * 1000 + this.options.windowSeconds * 1000));
+    // Reads are not remembered: the official client signs an identical GET in the same second
+    // identically (no nonce, whole seconds), and polling twice changes nothing. Every other method
+    // is accepted once.
+    if (request.method !== 'GET' && request.method !== 'HEAD') await this.remember(`${keyId}\n${request.headers['signature']}`, new Date(created * 1000 + this.options.windowSeconds * 1000));
     return key;
   }
 
