@@ -160,10 +160,10 @@ export class IncomingPaymentService {
           ...(boundary ? { paymentId: older ? { $lt: boundary } : { $gt: boundary } } : {}),
         },
         { orderBy: { paymentId: older ? 'desc' : 'asc' }, limit },
-      ).then((rows) => rows.map((d) => Object.assign(d, { id: d.paymentId }))),
+      ).then((rows) => rows.map((details) => ({ id: details.paymentId, details }))),
     );
-    const payments = new Map((found.nodes.length ? await em.find(Payment, { id: { $in: found.nodes.map((d) => d.paymentId) } }) : []).map((p) => [p.id, p]));
-    return { ...found, nodes: found.nodes.map((details) => ({ payment: payments.get(details.paymentId)!, details, wallet })) };
+    const payments = new Map((found.nodes.length ? await em.find(Payment, { id: { $in: found.nodes.map((n) => n.id) } }) : []).map((p) => [p.id, p]));
+    return { ...found, nodes: found.nodes.map(({ id, details }) => ({ payment: payments.get(id)!, details, wallet })) };
   }
 
   /** Completes it on request: no more money is accepted. Completing a completed one is answered as it is. */
