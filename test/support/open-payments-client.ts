@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticatedClient, type AuthenticatedClient } from '@interledger/open-payments';
 import { generateJwk, type JWK } from '@interledger/http-signature-utils';
-import { formTo, type FormBrowser } from './form-browser';
 
 /**
  * An Open Payments client as another wallet runs it: a loopback wallet address server
@@ -77,31 +76,4 @@ export function verifyFinishHash(hash: string, clientNonce: string, asNonce: str
     if (expected.length === given.length && timingSafeEqual(expected, given)) return true;
   }
   return false;
-}
-
-/**
- * The account holder's browser on an interactive grant, by plain form posts: opens
- * `interact.redirect`, logs in when asked, approves (or denies) on the consent page, and returns
- * where the AS sent the browser (the client's finish URI with `hash` and `interact_ref`).
- */
-export async function decideInteraction(
-  browser: FormBrowser,
-  redirect: string,
-  login: { username: string; password: string },
-  decision: 'approve' | 'deny' = 'approve',
-): Promise<URL> {
-  let page = await browser.get(redirect);
-  for (let hops = 0; page.status >= 300 && page.status < 400 && hops < 5; hops++) {
-    const at = page.location!;
-    page = await browser.get(at);
-    if (page.status === 200 && page.text.includes('action="/login')) {
-      const loggedIn = await browser.submit(formTo(page.text, '/login'), login);
-      if (loggedIn.status !== 303) throw new Error(`login failed: ${loggedIn.status} ${loggedIn.text}`);
-      page = await browser.get(loggedIn.location!);
-    }
-  }
-  if (page.status !== 200) throw new Error(`no consent page: ${page.status} ${page.text}`);
-  const answer = await browser.submit(formTo(page.text, '/gnap/'), { decision });
-  if (answer.status !== 303 || !answer.location) throw new Error(`no redirect after the decision: ${answer.status} ${answer.text}`);
-  return new URL(answer.location);
 }

@@ -5,7 +5,8 @@ import type { Config } from '../../src/config/config';
 import { ManualClock } from '../../src/shared/clock';
 import { FormBrowser } from './form-browser';
 import { fund, openAccount } from './flows';
-import { decideInteraction, startOpenPaymentsClient, verifyFinishHash, type OpenPaymentsTestClient } from './open-payments-client';
+import { decideByForms } from './gnap-consent';
+import { startOpenPaymentsClient, verifyFinishHash, type OpenPaymentsTestClient } from './open-payments-client';
 import { startServer, type TestClient, type TestServer } from './server';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -99,7 +100,9 @@ export async function outgoingGrant(world: OpenPaymentsWorld, holder: Holder, li
     },
   );
   assert.ok(isPendingGrant(pending), JSON.stringify(pending));
-  const back = await decideInteraction(new FormBrowser(world.server.url), pending.interact.redirect, { username: holder.username, password: PASSWORD });
+  const decided = await decideByForms(new FormBrowser(world.server.url), pending.interact.redirect, { username: holder.username, password: PASSWORD }, 'approve');
+  assert.equal(decided.status, 303, decided.text);
+  const back = new URL(decided.location!);
   const hash = back.searchParams.get('hash')!;
   const interactRef = back.searchParams.get('interact_ref')!;
   assert.ok(verifyFinishHash(hash, nonce, pending.interact.finish, interactRef, world.authServer), 'the finish hash verifies');

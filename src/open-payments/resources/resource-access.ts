@@ -1,6 +1,6 @@
 import { allows, type AccessAction, type AccessItem, type AccessType, type GrantedAccess } from '../grants/grant-access';
 import { ErrorCode, PaygridError } from '../../shared/errors';
-import { clientKeyOf, type ResourceActor } from './wallet';
+import type { ResourceActor } from './wallet';
 
 /** What a grant lets its client do with one kind of resource of one wallet address. */
 export interface ResourceGrant {
@@ -16,7 +16,7 @@ export interface ResourceGrant {
  * one naming the plain action only the client's own.
  */
 export function requireAccess(granted: GrantedAccess, type: AccessType, action: AccessAction, walletAddressUrl: string): ResourceGrant {
-  const actor = { clientKey: clientKeyOf(granted), grantId: granted.grantId };
+  const actor = { clientKey: granted.clientIdentity, grantId: granted.grantId };
   const wider = action === 'read' ? 'read-all' : action === 'list' ? 'list-all' : null;
   const all = wider ? allows(granted.access, type, wider, walletAddressUrl) : null;
   if (all) return { item: all, ownOnly: false, actor };

@@ -18,8 +18,8 @@ export interface WalletLookup {
 
 /**
  * Who creates or reads a resource, as the resource services see it: the Open Payments client
- * identity of the grant (its wallet address URL, or `jwk:<kid>` for a directed identity), or null
- * when a merchant or an account holder acts through GraphQL.
+ * identity of the grant (its wallet address URL, or `jwk:<thumbprint>` for a directed identity), or
+ * null when a merchant or an account holder acts through GraphQL.
  */
 export interface ResourceActor {
   clientKey: string | null;
@@ -36,9 +36,4 @@ export const OPEN_PAYMENTS_CLIENT = 'open-payments';
 
 export function paymentClientOf(actor: ResourceActor, accountClientId: string | null): string {
   return actor.clientId ?? accountClientId ?? OPEN_PAYMENTS_CLIENT;
-}
-
-/** The identity a grant's client is stored under on every resource it creates. */
-export function clientKeyOf(granted: { clientWalletAddress: string | null; clientKeyId: string }): string {
-  return granted.clientWalletAddress ?? `jwk:${granted.clientKeyId}`;
 }
