@@ -49,8 +49,10 @@ export class IncomingPaymentResolver {
   @Authorized()
   @FieldResolver(() => PaymentView, { nullable: true, description: 'The same payment in the unified model (flow incoming_payment), with its events.' })
   async payment(@Root() incoming: IncomingPaymentView, @Ctx() ctx: Context): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.get(principal(ctx), incoming.id);
-    return payment && paymentView(payment);
+    // Batched across a page; the policy decides from what the payment says, reading its accounts only when a rule needs them.
+    const loaded = await ctx.loaders.payment.load(incoming.id);
+    const payment = loaded && (await ctx.services.payments.readableAsWritten(principal(ctx), loaded));
+    return payment ? paymentView(payment) : null;
   }
 
   @Authorized()

@@ -28,8 +28,10 @@ export class OutgoingPaymentResolver {
   @Authorized()
   @FieldResolver(() => PaymentView, { nullable: true, description: 'The same payment in the unified model (flow outgoing_payment), with its events.' })
   async payment(@Root() outgoing: OutgoingPaymentView, @Ctx() ctx: Context): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.get(principal(ctx), outgoing.id);
-    return payment && paymentView(payment);
+    // Batched across a page; the policy decides from what the payment says, reading its accounts only when a rule needs them.
+    const loaded = await ctx.loaders.payment.load(outgoing.id);
+    const payment = loaded && (await ctx.services.payments.readableAsWritten(principal(ctx), loaded));
+    return payment ? paymentView(payment) : null;
   }
 
   @Authorized()
