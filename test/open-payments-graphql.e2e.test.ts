@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { fund, openAccount } from './support/flows';
 import { subscribe } from './support/server';
 import { assertBooksBalance, balances, startWorld, type OpenPaymentsWorld } from './support/open-payments-world';
+import { StatementCounter, listing } from './support/statement-counter';
 import { WebhookReceiver } from './support/webhook-receiver';
 
 const IP_FIELDS = 'incomingPayment { id url state completed incomingAmount { value } receivedAmount { value } payment { flow state } } userErrors { code field }';
@@ -15,9 +16,10 @@ describe('Open Payments resources through GraphQL', () => {
   let buyerWallet: string;
   let buyerAccount: string;
   const key = () => `k-${Math.random().toString(36).slice(2)}`;
+  const counter = new StatementCounter();
 
   before(async () => {
-    world = await startWorld({}, { opFeeFixed: 5n, opFeeBasisPoints: 0 });
+    world = await startWorld({}, { opFeeFixed: 5n, opFeeBasisPoints: 0 }, counter.onQuery);
     receiver = await WebhookReceiver.start();
     await world.server.app.services.initiations.setWebhookUrl(world.merchant.id, receiver.url());
     buyerAccount = await openAccount(world.server, world.merchant, 'EUR', 'Buyer');
@@ -146,5 +148,23 @@ describe('Open Payments resources through GraphQL', () => {
     });
     assert.deepEqual([done.completeIncomingPayment.incomingPayment.state, done.completeIncomingPayment.incomingPayment.payment.state], ['COMPLETED', 'COMPLETED']);
     await assertBooksBalance(world);
+  });
+
+  it('a page of incoming payments with their unified payments costs the same statements for 2 as for 10', async () => {
+    const { server, merchant } = world;
+    const services = server.app.services;
+    const wallet = (await services.walletAddresses.resolve(world.shop.walletAddress))!;
+    for (let i = 0; i < 12; i++) await services.incomingPayments.create({ clientKey: null, grantId: null, clientId: merchant.id }, wallet, {});
+    const query = `query($w: String!, $first: Int) { incomingPayments(walletAddress: $w, first: $first) { nodes { id state receivedAmount { value } payment { state events { type } } } pageInfo { hasNextPage } } }`;
+    await server.ok(merchant.token, query, { w: world.shop.walletAddress, first: 1 });
+    const counts: number[] = [];
+    for (const first of [2, 10]) {
+      const { result, sql } = await counter.count(() => server.ok(merchant.token, query, { w: world.shop.walletAddress, first }));
+      assert.equal(result.incomingPayments.nodes.length, first);
+      assert.ok(result.incomingPayments.nodes.every((n: { payment: { events: unknown[] } }) => n.payment.events.length >= 1));
+      counts.push(sql.length);
+      if (first === 10) assert.equal(sql.length, counts[0], `first: 10 costs what first: 2 costs:\n${listing(sql)}`);
+    }
+    console.log(`incomingPayments with payment and events: ${counts[0]} statements for 2 and for 10`);
   });
 });

@@ -37,10 +37,10 @@ export interface OpenPaymentsWorld {
   close(): Promise<void>;
 }
 
-export async function startWorld(holders: Record<string, string>, config: Partial<Config> = {}): Promise<OpenPaymentsWorld> {
+export async function startWorld(holders: Record<string, string>, config: Partial<Config> = {}, onQuery?: (sql: string) => void): Promise<OpenPaymentsWorld> {
   const clock = new ManualClock(new Date());
   // Signatures carry real time and the clock stands still: a window wide enough for a test's time travel.
-  const server = await startServer({ clock, config: { schedulerPollMs: 3_600_000, opSignatureWindowSeconds: 3600, ...config } });
+  const server = await startServer({ clock, onQuery, config: { schedulerPollMs: 3_600_000, opSignatureWindowSeconds: 3600, ...config } });
   const merchant = await server.client(undefined, 'Shop');
   const operator = await server.operator();
   const till = await openAccount(server, merchant, 'EUR', 'Till');
