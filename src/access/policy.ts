@@ -189,7 +189,7 @@ export const POLICY = {
     fund: { operator: [[always]] },
     /** Pays from it with an account payment. */
     payFrom: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]] },
-    /** Open Payments: creates and completes incoming payments on its wallet address (a merchant's own, or an account holder's with their token). */
+    /** Open Payments: creates and completes incoming payments on its wallet address (its holder; a payer's token also needs payments:write, which no consent grants today). */
     receiveInto: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
     /** Open Payments: quotes and outgoing payments from its wallet address. */
     sendFrom: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },

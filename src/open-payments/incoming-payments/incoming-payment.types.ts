@@ -57,7 +57,7 @@ export function incomingPaymentView({ payment, details, wallet }: IncomingPaymen
 @ObjectType({ description: 'A page of incoming payments.' })
 export class IncomingPaymentConnection extends ConnectionType('IncomingPayment', IncomingPaymentView) {}
 
-@InputType({ description: 'Creates an incoming payment on one of your wallet addresses (or an account holder’s, with their token).' })
+@InputType({ description: 'Creates an incoming payment on one of your wallet addresses.' })
 export class CreateIncomingPaymentInput {
   @Field({ description: 'The wallet address URL that receives; its account must be yours.' })
   walletAddress!: string;
