@@ -29,7 +29,8 @@ describe('Open Payments resource server: limits, concurrency, and what goes wron
     world.app.client.incomingPayment.create({ url: rs(), accessToken: incomingToken }, { walletAddress: world.shop.walletAddress, metadata: { serial: ++serial }, ...body } as never);
 
   before(async () => {
-    world = await startWorld({ pia: '100.00', olga: '5.00', max: '100.00' });
+    // Tokens outlive the clock's jumps (an interval window, a quote's lifetime).
+    world = await startWorld({ pia: '100.00', olga: '5.00', max: '100.00', ivy: '100.00' }, { gnapAccessTokenSeconds: 3600 });
     incomingToken = (await nonInteractiveGrant(world, [{ type: 'incoming-payment', actions: ['create', 'read', 'list', 'complete'] }])).access_token!.value;
     quoteToken = (await nonInteractiveGrant(world, [{ type: 'quote', actions: ['create', 'read'] }])).access_token!.value;
   });
@@ -103,6 +104,25 @@ describe('Open Payments resource server: limits, concurrency, and what goes wron
     assert.equal(paid.failed, false);
     // An incoming-payment token is not an outgoing-payment one.
     await refused(() => world.app.client.outgoingPayment.get({ url: paid.id, accessToken: incomingToken }), 403, 'insufficient_grant');
+  });
+
+  it('limits count per interval window: a new window starts from nothing', async () => {
+    const open = await createIncoming({});
+    const start = new Date(world.clock.now().getTime() - 60_000).toISOString();
+    const { grant } = await outgoingGrant(world, world.holders.ivy, { debitAmount: EUR('1000'), interval: `R/${start}/PT10M` });
+    const token = grant.access_token!.value;
+    const pay = (n: number) =>
+      world.app.client.outgoingPayment.create(
+        { url: rs(), accessToken: token },
+        { walletAddress: world.holders.ivy.walletAddress, incomingPayment: open.id, debitAmount: EUR('1000'), metadata: { n } },
+      );
+    await pay(1);
+    await refused(() => pay(2), 403, 'insufficient_grant');
+    world.clock.advance(10 * 60_000);
+    assert.deepEqual(await world.app.client.outgoingPayment.getGrantSpentAmounts({ url: rs(), accessToken: token }), { spentDebitAmount: null, spentReceiveAmount: null });
+    const next = await pay(3);
+    assert.deepEqual(next.grantSpentDebitAmount, EUR('1000'));
+    assert.deepEqual(await balances(world, world.holders.ivy.accountId), { posted: 10000n - 2000n, reserved: 0n });
   });
 
   it('a grant whose interval has not started allows nothing yet', async () => {
