@@ -4,7 +4,7 @@ import { principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
 import { PaymentView, paymentView } from '../../payments/payment.types';
 import { ErrorCode, PaygridError } from '../../shared/errors';
-import { badPage, keyOf, mayReadAccount, opAmountOf, walletFor } from '../resources/resource-graphql';
+import { asTopLevelError, keyOf, mayReadAccount, opAmountOf, walletFor } from '../resources/resource-graphql';
 import type { IncomingPaymentRecord } from './incoming-payment.service';
 import {
   CompleteIncomingPaymentInput,
@@ -41,8 +41,8 @@ export class IncomingPaymentResolver {
   @Authorized()
   @Query(() => IncomingPaymentConnection, { description: 'The incoming payments of a wallet address whose account you may read, newest first.' })
   async incomingPayments(@Args() args: WalletPageArgs, @Ctx() ctx: Context): Promise<IncomingPaymentConnection> {
-    const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(badPage);
-    const page = await ctx.services.incomingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(badPage);
+    const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(asTopLevelError);
+    const page = await ctx.services.incomingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(asTopLevelError);
     return connectionOf({ ...page, nodes: page.nodes.map((r) => ({ ...r, id: r.payment.id })) }, (r) => view(ctx, r));
   }
 

@@ -5,7 +5,7 @@ import { mutate } from '../../graphql/mutation';
 import { PaymentView, paymentView } from '../../payments/payment.types';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { WalletPageArgs } from '../incoming-payments/incoming-payment.resolver';
-import { badPage, keyOf, mayReadAccount, opAmountOf, walletFor } from '../resources/resource-graphql';
+import { asTopLevelError, keyOf, mayReadAccount, opAmountOf, walletFor } from '../resources/resource-graphql';
 import { CreateOutgoingPaymentInput, OutgoingPaymentConnection, OutgoingPaymentPayload, OutgoingPaymentView, outgoingPaymentView } from './outgoing-payment.types';
 
 @Resolver(() => OutgoingPaymentView)
@@ -20,8 +20,8 @@ export class OutgoingPaymentResolver {
   @Authorized()
   @Query(() => OutgoingPaymentConnection, { description: 'The outgoing payments of a wallet address whose account you may read, newest first.' })
   async outgoingPayments(@Args() args: WalletPageArgs, @Ctx() ctx: Context): Promise<OutgoingPaymentConnection> {
-    const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(badPage);
-    const page = await ctx.services.outgoingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(badPage);
+    const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(asTopLevelError);
+    const page = await ctx.services.outgoingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(asTopLevelError);
     return connectionOf({ ...page, nodes: page.nodes.map((r) => ({ ...r, id: r.payment.id })) }, (r) => outgoingPaymentView(r, ctx.services.resourceUrls));
   }
 

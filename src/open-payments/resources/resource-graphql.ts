@@ -37,8 +37,8 @@ export function keyOf(ctx: Context, key: string) {
   return { scope: `${ctx.caller!.clientId}:idempotency`, key };
 }
 
-/** A list argument out of range is the caller's mistake, a top-level error as for other connections. */
-export function badPage(error: unknown): never {
+/** A list query has no payload for userErrors: its refusals (a wallet address not yours, a page out of range) are top-level errors with a code and the field. */
+export function asTopLevelError(error: unknown): never {
   if (error instanceof PaygridError) {
     throw new GraphQLError(error.message, { extensions: { code: error.code === ErrorCode.NOT_FOUND ? 'NOT_FOUND' : 'BAD_USER_INPUT', field: error.field } });
   }
