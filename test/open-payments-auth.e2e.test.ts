@@ -230,6 +230,8 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
     assert.match(hash, /^[A-Za-z0-9_-]{43}$/, 'base64url without padding');
     const approved = await grantState(grantId);
     assert.equal(approved.state, 'APPROVED');
+    // Decided: the consent page and its form are gone.
+    assert.equal((await browser.get(grant.interact.redirect.replace('/gnap/interact/', '/gnap/consent/'))).status, 404);
     assert.ok(approved.approvedByUserId);
 
     clock.advance(WAIT_SECONDS * 1000);

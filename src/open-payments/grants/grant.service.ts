@@ -260,7 +260,8 @@ export class GrantService {
 
   async consent(grantId: string, nonce: string): Promise<ConsentView> {
     const grant = await this.db.reader().findOne(GnapGrant, { id: grantId });
-    if (!grant || !this.nonceMatches(grant, nonce) || grant.state === GrantState.FINALIZED || this.interactionExpired(grant, this.clock.now())) {
+    const open = grant && (grant.state === GrantState.PROCESSING || grant.state === GrantState.PENDING);
+    if (!grant || !open || !this.nonceMatches(grant, nonce) || this.interactionExpired(grant, this.clock.now())) {
       throw new PaygridError(ErrorCode.GNAP_INTERACTION_INVALID);
     }
     return { grant, walletAddress: grant.accountId ? await this.walletAddresses.byAccount(grant.accountId) : null };
