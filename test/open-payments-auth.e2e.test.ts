@@ -230,6 +230,8 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
     assert.match(hash, /^[A-Za-z0-9_-]{43}$/, 'base64url without padding');
     const approved = await grantState(grantId);
     assert.equal(approved.state, 'APPROVED');
+    // Decided: the consent page and its form are gone.
+    assert.equal((await browser.get(grant.interact.redirect.replace('/gnap/interact/', '/gnap/consent/'))).status, 404);
     assert.ok(approved.approvedByUserId);
 
     clock.advance(WAIT_SECONDS * 1000);
@@ -342,6 +344,20 @@ describe('Open Payments auth: wallet addresses and the GNAP AS with the official
       clock.set(new Date());
       await rotating.close();
     }
+  });
+
+  it('a wallet address of this server as the client: its keys are read from the database, a revoked one stops at once', async () => {
+    const id = (await server.ok(merchant.token, `{ walletAddresses { nodes { id } } }`)).walletAddresses.nodes[0].id;
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const jwk = generateJwk({ privateKey, keyId: 'shop-client-key' });
+    const added = await server.ok(merchant.token, `mutation($input: AddWalletAddressKeyInput!) { addWalletAddressKey(input: $input) { userErrors { code } } }`, { input: { walletAddressId: id, jwk } });
+    assert.deepEqual(added.addWalletAddressKey.userErrors, []);
+    const shop = await createAuthenticatedClient({ walletAddressUrl: merchantWa, privateKey, keyId: 'shop-client-key', validateResponses: true });
+    const quote = { access_token: { access: [{ type: 'quote' as const, actions: ['create' as const] }] } };
+    assert.ok(isFinalizedGrant(await shop.grant.request({ url: authServer }, quote)));
+    note('POST /gnap by a wallet address of this server', 200);
+    await server.ok(merchant.token, `mutation($input: RevokeWalletAddressKeyInput!) { revokeWalletAddressKey(input: $input) { userErrors { code } } }`, { input: { walletAddressId: id, kid: 'shop-client-key' } });
+    await expectOpError(shop.grant.request({ url: authServer }, quote), 401, 'invalid_client', 'POST /gnap signed with a revoked key of this server');
   });
 
   it('GraphQL: grants of the holder’s wallet addresses, revokeGrant ends the tokens', async () => {

@@ -66,6 +66,8 @@ export function jwkThumbprint(jwk: { crv: string; kty: string; x: string }): str
   return createHash('sha256').update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x }), 'utf8').digest('base64url');
 }
 
+const invalidContinuation = () => new PaygridError(ErrorCode.GNAP_INVALID_CONTINUATION, null, 'Send Authorization: GNAP <continue token> of this grant (the latest one).');
+
 /** What the consent page shows. */
 export interface ConsentView {
   grant: GnapGrant;
@@ -156,9 +158,9 @@ export class GrantService {
   async continue(signed: SignedRequest, grantId: string, body: unknown): Promise<ContinueResponse> {
     const interactRef = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).interact_ref : undefined;
     if (interactRef !== undefined && typeof interactRef !== 'string') throw new PaygridError(ErrorCode.GNAP_INVALID_REQUEST, 'interact_ref', 'interact_ref must be a string.');
-    await this.authorizeContinuation(signed, grantId);
+    const continueToken = await this.authorizeContinuation(signed, grantId);
     const outcome = await this.db.transaction(async (tx): Promise<ContinueResponse | PaygridError> => {
-      const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
+      const grant = await this.lockedContinuation(tx, grantId, continueToken);
       const now = this.clock.now();
       if (grant.state === GrantState.FINALIZED) {
         if (grant.finalizationReason === GrantFinalization.ISSUED && interactRef !== undefined) {
@@ -191,9 +193,9 @@ export class GrantService {
 
   /** DELETE {continue}: the client cancels the grant; its tokens stop working. */
   async cancel(signed: SignedRequest, grantId: string): Promise<void> {
-    await this.authorizeContinuation(signed, grantId);
+    const continueToken = await this.authorizeContinuation(signed, grantId);
     await this.db.transaction(async (tx) => {
-      const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
+      const grant = await this.lockedContinuation(tx, grantId, continueToken);
       await this.revokeGrant(tx, grant, 'client');
     });
   }
@@ -258,7 +260,8 @@ export class GrantService {
 
   async consent(grantId: string, nonce: string): Promise<ConsentView> {
     const grant = await this.db.reader().findOne(GnapGrant, { id: grantId });
-    if (!grant || !this.nonceMatches(grant, nonce) || grant.state === GrantState.FINALIZED || this.interactionExpired(grant, this.clock.now())) {
+    const open = grant && (grant.state === GrantState.PROCESSING || grant.state === GrantState.PENDING);
+    if (!grant || !open || !this.nonceMatches(grant, nonce) || this.interactionExpired(grant, this.clock.now())) {
       throw new PaygridError(ErrorCode.GNAP_INTERACTION_INVALID);
     }
     return { grant, walletAddress: grant.accountId ? await this.walletAddresses.byAccount(grant.accountId) : null };
@@ -358,12 +361,20 @@ export class GrantService {
     return wa;
   }
 
-  private async authorizeContinuation(signed: SignedRequest, grantId: string): Promise<GnapGrant> {
+  /** The continue token presented, once it and the client's signature were checked (before any transaction: keys may be fetched). */
+  private async authorizeContinuation(signed: SignedRequest, grantId: string): Promise<string> {
     const value = gnapToken(signed.headers['authorization']);
     const grant = await this.db.reader().findOne(GnapGrant, { id: grantId });
     if (!grant) throw new PaygridError(ErrorCode.GNAP_UNKNOWN_CONTINUATION, null, 'No grant can be continued here.');
-    if (!value || !matchesHash(value, grant.continueTokenHash)) throw new PaygridError(ErrorCode.GNAP_INVALID_CONTINUATION, null, 'Send Authorization: GNAP <continue token> of this grant.');
+    if (!value || !matchesHash(value, grant.continueTokenHash)) throw invalidContinuation();
     await this.verifyClient(signed, grant);
+    return value;
+  }
+
+  /** The grant, locked, its continue token checked again: a concurrent continue may have replaced it. */
+  private async lockedContinuation(tx: Tx, grantId: string, continueToken: string): Promise<GnapGrant> {
+    const grant = await tx.em.findOneOrFail(GnapGrant, { id: grantId }, { lockMode: tx.forUpdate });
+    if (!matchesHash(continueToken, grant.continueTokenHash)) throw invalidContinuation();
     return grant;
   }
 
