@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createHeaders } from '@interledger/http-signature-utils';
 import { OpenPaymentsClientError } from '@interledger/open-payments';
 import { startOpenPaymentsClient, type OpenPaymentsTestClient } from './support/open-payments-client';
 import { EUR, assertBooksBalance, balances, nonInteractiveGrant, outgoingGrant, startWorld, type OpenPaymentsWorld } from './support/open-payments-world';
@@ -123,6 +125,32 @@ describe('Open Payments resource server: limits, concurrency, and what goes wron
     const next = await pay(3);
     assert.deepEqual(next.grantSpentDebitAmount, EUR('1000'));
     assert.deepEqual(await balances(world, world.holders.ivy.accountId), { posted: 10000n - 2000n, reserved: 0n });
+  });
+
+  it('an Idempotency-Key makes a retried create answer the first payment; with another body it is refused', async () => {
+    const invoice = await createIncoming({ incomingAmount: EUR('300') });
+    const { grant } = await outgoingGrant(world, world.holders.pia, { debitAmount: EUR('1000') });
+    const token = grant.access_token!.value;
+    const url = `${rs()}/outgoing-payments`;
+    // Signed as the official client signs (the client itself sends no extra header).
+    const send = async (key: string, debit: string) => {
+      const body = JSON.stringify({ walletAddress: world.holders.pia.walletAddress, incomingPayment: invoice.id, debitAmount: EUR(debit) });
+      const headers = { 'content-type': 'application/json', authorization: `GNAP ${token}`, 'idempotency-key': key };
+      const signed = await createHeaders({ request: { method: 'POST', url, headers, body }, privateKey: world.app.privateKey, keyId: world.app.keyId });
+      // The signer returns Content-Type (and the digest, the length) itself.
+      const response = await fetch(url, { method: 'POST', headers: { authorization: headers.authorization, 'idempotency-key': key, ...signed }, body });
+      return { status: response.status, json: (await response.json()) as any };
+    };
+    const first = await send('retry-1', '100');
+    assert.equal(first.status, 201, JSON.stringify(first.json));
+    // A retry comes later: the very same request signed within the same second would be a replay.
+    await sleep(1100);
+    const again = await send('retry-1', '100');
+    assert.deepEqual([again.status, again.json.id], [201, first.json.id]);
+    const changed = await send('retry-1', '200');
+    assert.deepEqual([changed.status, changed.json.error.code], [409, 'invalid_request']);
+    const received = await world.app.client.incomingPayment.get({ url: invoice.id, accessToken: incomingToken });
+    assert.deepEqual(received.receivedAmount, EUR('100'), 'paid once');
   });
 
   it('a grant whose interval has not started allows nothing yet', async () => {

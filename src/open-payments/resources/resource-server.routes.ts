@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorCode, PaygridError } from '../../shared/errors';
+import { sha256 } from '../../shared/ids';
+import type { GrantedAccess } from '../grants/grant-access';
 import type { GrantAccessService } from '../grants/grant-access';
+import type { IdempotencyKey } from '../incoming-payments/incoming-payment.service';
 import { registerOpenPaymentsScope, type OpenPaymentsErrorMapping } from '../http/open-payments-scope';
 import type { IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import type { OutgoingPaymentService } from '../outgoing-payments/outgoing-payment.service';
@@ -24,7 +27,21 @@ const RESOURCE_ERRORS: Partial<Record<ErrorCode, OpenPaymentsErrorMapping>> = {
   [ErrorCode.RECEIVER_INVALID]: { status: 400, code: 'invalid_receiver' },
   [ErrorCode.QUOTE_INVALID]: { status: 400, code: 'invalid_quote' },
   [ErrorCode.QUOTE_ALREADY_USED]: { status: 409, code: 'invalid_quote' },
+  [ErrorCode.IDEMPOTENCY_KEY_REUSED]: { status: 409, code: 'invalid_request' },
+  [ErrorCode.IDEMPOTENCY_KEY_IN_FLIGHT]: { status: 409, code: 'invalid_request' },
 };
+
+/**
+ * An optional `Idempotency-Key` header on a create (the IETF httpapi draft; the spec has none): a
+ * retry with the same key and body gets the first answer, per client of the grant.
+ */
+function idempotencyOf(request: FastifyRequest, granted: GrantedAccess): IdempotencyKey | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string') throw new PaygridError(ErrorCode.IDEMPOTENCY_KEY_INVALID, 'Idempotency-Key');
+  // A client identity can be a long URL: the scope column holds its digest.
+  return { scope: `op:${sha256(granted.clientIdentity).slice(0, 40)}`, key };
+}
 
 type Body = Record<string, unknown>;
 
@@ -91,7 +108,7 @@ export async function registerResourceServerRoutes(app: FastifyInstance, deps: R
         const body = bodyOf(request, ['walletAddress', 'incomingAmount', 'expiresAt', 'metadata'], ['walletAddress']);
         const url = stringField(body, 'walletAddress');
         const { actor } = requireAccess(granted, 'incoming-payment', 'create', url);
-        const record = await incomingPayments.create(actor, await wallet(url, 'walletAddress'), body);
+        const record = await incomingPayments.create(actor, await wallet(url, 'walletAddress'), body, idempotencyOf(request, granted));
         return reply.status(201).send(incomingPayments.json(record));
       });
 
@@ -126,7 +143,7 @@ export async function registerResourceServerRoutes(app: FastifyInstance, deps: R
         const body = bodyOf(request, ['walletAddress', 'receiver', 'method', 'debitAmount', 'receiveAmount'], ['walletAddress', 'receiver', 'method']);
         const url = stringField(body, 'walletAddress');
         const { actor } = requireAccess(granted, 'quote', 'create', url);
-        const record = await quotes.create(actor, await wallet(url, 'walletAddress'), body as { receiver: unknown });
+        const record = await quotes.create(actor, await wallet(url, 'walletAddress'), body as { receiver: unknown }, idempotencyOf(request, granted));
         return reply.status(201).send(quotes.json(record));
       });
 
@@ -144,7 +161,13 @@ export async function registerResourceServerRoutes(app: FastifyInstance, deps: R
         const url = stringField(body, 'walletAddress');
         const { item, actor } = requireAccess(granted, 'outgoing-payment', 'create', url);
         // The grant pays only from the wallet address its item names (op-auth checked the approver owns it).
-        const { record, spent } = await outgoingPayments.create(actor, await wallet(url, 'walletAddress'), body, { grantId: granted.grantId, limits: item.limits });
+        const { record, spent } = await outgoingPayments.create(
+          actor,
+          await wallet(url, 'walletAddress'),
+          body,
+          { grantId: granted.grantId, limits: item.limits },
+          idempotencyOf(request, granted),
+        );
         const asset = record.payment;
         return reply.status(201).send({
           ...outgoingPayments.json(record),
