@@ -60,7 +60,8 @@ async function runServer(config: Config): Promise<void> {
     if (created) {
       app.http.log.info(
         `demo data created: merchant ${DEMO_MERCHANT.id}, buyer account ${created.buyerAccountId} (1000.00 EUR), seller account ${created.sellerAccountId}, ` +
-          `payer ${DEMO_PAYER.username} (${created.payerId}) with account ${created.payerAccountId} (500.00 EUR)`,
+          `payer ${DEMO_PAYER.username} (${created.payerId}) with account ${created.payerAccountId} (500.00 EUR); ` +
+          `Open Payments wallet addresses ${created.payerWalletAddress} and ${created.merchantWalletAddress}`,
       );
     }
     app.http.log.info(

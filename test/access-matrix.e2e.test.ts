@@ -23,6 +23,7 @@ import { createPayment, fund, openAccount, step, initiationInstruction } from '.
 import { FormBrowser } from './support/form-browser';
 import { consent } from './support/payer-consent';
 import { startServer, subscribe, type TestClient, type TestServer } from './support/server';
+import { startOpenPaymentsClient } from './support/open-payments-client';
 
 const REDIRECT = 'http://127.0.0.1:9/shop/callback';
 const PASSWORD = 'correct horse battery staple';
@@ -347,6 +348,125 @@ describe('access matrix: every face of every object kind answers as the policy s
       },
     },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
+    {
+      operation: 'Query.walletAddress',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `query($id: ID!) { walletAddress(id: $id) { id } }`, { id: o.extra!.walletAddressId });
+        return result.data?.walletAddress ? 'allowed' : 'refused';
+      },
+    },
+    {
+      operation: 'Query.walletAddresses',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `{ walletAddresses(first: 100) { nodes { id } } }`);
+        return result.data?.walletAddresses?.nodes.some((n: any) => n.id === o.extra!.walletAddressId) ? 'allowed' : 'refused';
+      },
+    },
+    // Every account already has its wallet address: the holder is told WALLET_ADDRESS_EXISTS, anyone else NOT_FOUND.
+    {
+      operation: 'Mutation.createWalletAddress',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('createWalletAddress', 'CreateWalletAddressInput', (o) => ({ accountId: o.id, slug: key(), publicName: 'Twice' })),
+    },
+    {
+      operation: 'Mutation.addWalletAddressKey',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('addWalletAddressKey', 'AddWalletAddressKeyInput', (o) => ({
+        walletAddressId: o.extra!.walletAddressId,
+        jwk: { kid: key(), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      })),
+    },
+    {
+      operation: 'Mutation.revokeWalletAddressKey',
+      kind: 'account',
+      action: 'manageWalletAddress',
+      run: mutationFace('revokeWalletAddressKey', 'RevokeWalletAddressKeyInput', (o) => ({ walletAddressId: o.extra!.walletAddressId, kid: 'base-key' }), 'userErrors { code field } key { kid }'),
+    },
+    { operation: 'Query.grant', kind: 'grant', action: 'read', run: readFace(`query($id: ID!) { grant(id: $id) { id } }`, (d) => d?.grant) },
+    {
+      operation: 'Query.grants',
+      kind: 'grant',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `{ grants(first: 100) { nodes { id } } }`);
+        return result.data?.grants?.nodes.some((n: any) => n.id === o.id) ? 'allowed' : 'refused';
+      },
+    },
+    { operation: 'Mutation.revokeGrant', kind: 'grant', action: 'revoke', run: mutationFace('revokeGrant', 'RevokeGrantInput', (o) => ({ grantId: o.id })) },
+    // Open Payments resources: on each account's wallet address; a quote or payment pays an incoming payment on B's second account.
+    {
+      operation: 'Mutation.createIncomingPayment',
+      kind: 'account',
+      action: 'receiveInto',
+      run: mutationFace('createIncomingPayment', 'CreateIncomingPaymentInput', (o) => ({ walletAddress: walletAddressUrls[o.id], idempotencyKey: key() })),
+    },
+    {
+      operation: 'Mutation.completeIncomingPayment',
+      kind: 'account',
+      action: 'receiveInto',
+      run: (who, o) => completeFace(who, o),
+    },
+    {
+      operation: 'Mutation.createQuote',
+      kind: 'account',
+      action: 'sendFrom',
+      run: async (who, o) => {
+        const { url } = await receiverOfPayments();
+        return mutationFace('createQuote', 'CreateQuoteInput', () => ({ walletAddress: walletAddressUrls[o.id], receiver: url, debitAmount: '0.01', idempotencyKey: key() }))(who, o);
+      },
+    },
+    {
+      operation: 'Mutation.createOutgoingPayment',
+      kind: 'account',
+      action: 'sendFrom',
+      run: async (who, o) => {
+        const { url } = await receiverOfPayments();
+        return mutationFace('createOutgoingPayment', 'CreateOutgoingPaymentInput', () => ({ walletAddress: walletAddressUrls[o.id], incomingPayment: url, debitAmount: '0.01', idempotencyKey: key() }))(who, o);
+      },
+    },
+    {
+      operation: 'Query.incomingPayment',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { incomingPayment(id: $id) { id } }`, (d) => d?.incomingPayment)(who, { ...o, id: (await resourcesOf(o)).incomingPaymentId }),
+    },
+    {
+      operation: 'Query.incomingPayments',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `query($w: String!) { incomingPayments(walletAddress: $w, first: 100) { nodes { id } } }`, { w: walletAddressUrls[o.id] });
+        return result.data?.incomingPayments?.nodes.length ? 'allowed' : 'refused';
+      },
+    },
+    {
+      operation: 'Query.quote',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { quote(id: $id) { id } }`, (d) => d?.quote)(who, { ...o, id: (await resourcesOf(o)).quoteId }),
+    },
+    {
+      operation: 'Query.outgoingPayment',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => readFace(`query($id: ID!) { outgoingPayment(id: $id) { id } }`, (d) => d?.outgoingPayment)(who, { ...o, id: (await resourcesOf(o)).outgoingPaymentId }),
+    },
+    {
+      operation: 'Query.outgoingPayments',
+      kind: 'account',
+      action: 'read',
+      run: async (who, o) => {
+        await resourcesOf(o);
+        const result = await gql(who.token!, `query($w: String!) { outgoingPayments(walletAddress: $w, first: 100) { nodes { id } } }`, { w: walletAddressUrls[o.id] });
+        return result.data?.outgoingPayments?.nodes.length ? 'allowed' : 'refused';
+      },
+    },
     // Last: these move money back or end a payment, which no face before them should meet.
     {
       operation: 'Mutation.refundPayment',
@@ -363,6 +483,48 @@ describe('access matrix: every face of every object kind answers as the policy s
     },
   ];
 
+  /** The incoming payment every quote and outgoing payment of the matrix pays: on B's second account, open amount. */
+  let receiver: Promise<{ url: string }> | undefined;
+  function receiverOfPayments(): Promise<{ url: string }> {
+    receiver ??= (async () => {
+      const services = server.app.services;
+      const holder: Principal = { kind: 'merchant', clientId: b.id, scopes: new Set() };
+      const wa = await services.walletAddresses.create(holder, { accountId: acct.b2.id, publicName: 'B second' });
+      const wallet = (await services.walletAddresses.resolve(services.walletAddresses.urlOf(wa.slug)))!;
+      const ip = await services.incomingPayments.create({ clientKey: null, grantId: null }, wallet, {});
+      return { url: services.resourceUrls.incomingPayment(ip.payment.id) };
+    })();
+    return receiver;
+  }
+
+  /** One incoming payment, quote and outgoing payment of each account's wallet address, made through the services. */
+  const resources = new Map<string, Promise<{ incomingPaymentId: string; quoteId: string; outgoingPaymentId: string }>>();
+  function resourcesOf(o: Obj) {
+    let made = resources.get(o.id);
+    if (!made) {
+      made = (async () => {
+        const services = server.app.services;
+        const wallet = (await services.walletAddresses.resolve(walletAddressUrls[o.id]))!;
+        const actor = { clientKey: null, grantId: null };
+        const ip = await services.incomingPayments.create(actor, wallet, {});
+        const { url } = await receiverOfPayments();
+        const quote = await services.quotes.create(actor, wallet, { receiver: url, debitAmount: { value: '1', assetCode: 'EUR', assetScale: 2 } });
+        const paid = await services.outgoingPayments.create(actor, wallet, { incomingPayment: url, debitAmount: { value: '1', assetCode: 'EUR', assetScale: 2 } }, null);
+        return { incomingPaymentId: ip.payment.id, quoteId: quote.quote.id, outgoingPaymentId: paid.record.payment.id };
+      })();
+      resources.set(o.id, made);
+    }
+    return made;
+  }
+
+  /** Completes a fresh incoming payment of the account's wallet address. */
+  async function completeFace(who: Who, o: Obj): Promise<Outcome> {
+    const services = server.app.services;
+    const wallet = (await services.walletAddresses.resolve(walletAddressUrls[o.id]))!;
+    const ip = await services.incomingPayments.create({ clientKey: null, grantId: null }, wallet, {});
+    return mutationFace('completeIncomingPayment', 'CompleteIncomingPaymentInput', () => ({ id: ip.payment.id, idempotencyKey: key() }))(who, o);
+  }
+
   /**
    * Operations that reach no object of another owner, so no matrix cell: each is gated by its scope
    * (OPERATION_SCOPES) and creates or shows only the token's own.
@@ -373,6 +535,43 @@ describe('access matrix: every face of every object kind answers as the policy s
     'Mutation.createInitiation': 'an initiation of the token’s own client',
     'Mutation.startDeposit': 'a 1-Click deposit of the token’s own client, into its own account',
   };
+
+  /**
+   * Each account's wallet address, made by its holder, with one key (`base-key`) to revoke. An
+   * account of a payer is given one as the payer (there is no payer face for this mutation).
+   */
+  const walletAddressUrls: Record<string, string> = {};
+  async function withWalletAddress(facts: AccountFacts): Promise<Record<string, string>> {
+    const services = server.app.services;
+    const holder: Principal = facts.userId
+      ? { kind: 'payer', clientId: a.id, userId: facts.userId, scopes: new Set() }
+      : { kind: 'merchant', clientId: facts.clientId!, scopes: new Set() };
+    const wa = await services.walletAddresses.create(holder, { accountId: facts.id, publicName: `Holder of ${facts.id}` });
+    await services.walletAddresses.addKey(holder, { walletAddressId: wa.id, jwk: { kid: 'base-key', kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } });
+    walletAddressUrls[facts.id] = services.walletAddresses.urlOf(wa.slug);
+    return { walletAddressId: wa.id };
+  }
+
+  /** A non-interactive grant naming each account's wallet address, requested by an Open Payments client. */
+  async function grantsOnWalletAddresses(): Promise<void> {
+    const opClient = await startOpenPaymentsClient({ publicName: 'Matrix app' });
+    try {
+      for (const [name, facts] of [
+        ['grant on A’s wallet address', acct.a],
+        ['grant on B’s wallet address', acct.b],
+        ['grant on payer U1’s wallet address', acct.u1],
+        ['grant on payer U2’s wallet address', acct.u2],
+      ] as const) {
+        const grant = await opClient.client.grant.request(
+          { url: `${server.url}/gnap` },
+          { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read'], identifier: walletAddressUrls[facts.id] }] } },
+        );
+        objects.push({ name, id: grant.continue.uri.split('/').pop()!, object: { kind: 'grant', account: facts } });
+      }
+    } finally {
+      await opClient.close();
+    }
+  }
 
   let validationUrl: string;
   /** `kind.action:principalKind:outcome` of every cell checked. */
@@ -415,8 +614,9 @@ describe('access matrix: every face of every object kind answers as the policy s
       ['account of payer U1', acct.u1],
       ['account of payer U2', acct.u2],
     ] as const) {
-      objects.push({ name, id: facts.id, object: { kind: 'account', account: facts } });
+      objects.push({ name, id: facts.id, object: { kind: 'account', account: facts }, extra: await withWalletAddress(facts) });
     }
+    await grantsOnWalletAddresses();
 
     const payment = (id: string, clientId: string, flow: PaymentFlow, payer: AccountFacts | null, beneficiary: AccountFacts | null): PaymentFacts => ({
       id,

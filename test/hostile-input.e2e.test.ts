@@ -64,6 +64,12 @@ const COLUMN_MAX: Record<string, number> = {
   deliveryId: 40,
   sellerId: 40,
   beneficiaryAccountId: 40,
+  'CreateWalletAddressInput.slug': 64,
+  'CreateWalletAddressInput.publicName': 200,
+  'JwkInput.kid': 200,
+  'RevokeWalletAddressKeyInput.kid': 200,
+  walletAddressId: 40,
+  grantId: 40,
 };
 
 const TEXT_VALUES: Array<[string, (max: number | undefined) => string | null]> = [
@@ -133,7 +139,9 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
   let server: TestServer;
   let schema: GraphQLSchema;
   const tokens = {} as Record<Who, string>;
-  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'deposit', string>;
+  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'deposit' | 'walletAddress', string>;
+  /** Open Payments: wallet address URLs, the incoming payment paid, one to complete, a quote and a payment. */
+  const op = {} as Record<'seller' | 'buyer' | 'receiver' | 'receiverId' | 'toCompleteId' | 'quoteId' | 'outgoingPaymentId', string>;
   let ws: Record<Who, WsClient>;
   let n = 0;
   const fresh = (prefix: string) => `${prefix}-${++n}`;
@@ -207,6 +215,31 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     },
     cancelDeposit: { who: 'merchant', args: () => ({ input: { paymentId: ids.deposit } }) },
     setOneClickOperator: { who: 'merchant', args: () => ({ input: { baseUrl: 'http://127.0.0.1:9', pathPrefix: '/api' } }) },
+    // Open Payments: wallet addresses and grants
+    walletAddress: { who: 'merchant', args: () => ({ id: ids.walletAddress }) },
+    walletAddresses: { who: 'merchant', args: () => ({ first: 5 }) },
+    grant: { who: 'merchant', args: () => ({ id: 'grant_none' }) },
+    grants: { who: 'merchant', args: () => ({ first: 5 }) },
+    createWalletAddress: { who: 'merchant', args: () => ({ input: { accountId: ids.buyer, slug: fresh('wa'), publicName: 'Hostile shop' } }) },
+    addWalletAddressKey: {
+      who: 'merchant',
+      args: () => ({ input: { walletAddressId: ids.walletAddress, jwk: { kid: fresh('key'), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } } }),
+    },
+    revokeWalletAddressKey: { who: 'merchant', args: () => ({ input: { walletAddressId: ids.walletAddress, kid: 'base-key' } }) },
+    revokeGrant: { who: 'merchant', args: () => ({ input: { grantId: 'grant_none' } }) },
+    // Open Payments resources: the buyer's wallet address pays an open incoming payment of the seller's
+    incomingPayment: { who: 'merchant', args: () => ({ id: op.receiverId }) },
+    incomingPayments: { who: 'merchant', args: () => ({ walletAddress: op.seller, first: 5 }) },
+    quote: { who: 'merchant', args: () => ({ id: op.quoteId }) },
+    outgoingPayment: { who: 'merchant', args: () => ({ id: op.outgoingPaymentId }) },
+    outgoingPayments: { who: 'merchant', args: () => ({ walletAddress: op.buyer, first: 5 }) },
+    createIncomingPayment: { who: 'merchant', args: () => ({ input: { walletAddress: op.seller, incomingAmount: '5.00', idempotencyKey: fresh('ip') } }) },
+    completeIncomingPayment: { who: 'merchant', args: () => ({ input: { id: op.toCompleteId, idempotencyKey: fresh('done') } }) },
+    createQuote: { who: 'merchant', args: () => ({ input: { walletAddress: op.buyer, receiver: op.receiver, debitAmount: '0.01', idempotencyKey: fresh('quo') } }) },
+    createOutgoingPayment: {
+      who: 'merchant',
+      args: () => ({ input: { walletAddress: op.buyer, incomingPayment: op.receiver, debitAmount: '0.01', idempotencyKey: fresh('pay') } }),
+    },
     // subscriptions (WebSocket only)
     accountBalanceUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
     accountPaymentUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
@@ -238,6 +271,27 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     await server.ok(merchant.token, `mutation($input: OneClickOperatorInput!) { setOneClickOperator(input: $input) { userErrors { code } } }`, FIXTURES.setOneClickOperator.args());
     const started = await server.ok(merchant.token, `mutation($input: StartDepositInput!) { startDeposit(input: $input) { deposit { id } userErrors { code field } } }`, FIXTURES.startDeposit.args());
     ids.deposit = started.startDeposit.deposit.id;
+    const wa = await server.ok(merchant.token, `mutation($input: CreateWalletAddressInput!) { createWalletAddress(input: $input) { walletAddress { id } userErrors { code } } }`, {
+      input: { accountId: ids.seller, slug: 'hostile-seller', publicName: 'Hostile seller' },
+    });
+    ids.walletAddress = wa.createWalletAddress.walletAddress.id;
+    const buyerWa = await server.ok(merchant.token, `mutation($input: CreateWalletAddressInput!) { createWalletAddress(input: $input) { walletAddress { url } userErrors { code } } }`, {
+      input: { accountId: ids.buyer, slug: 'hostile-buyer', publicName: 'Hostile buyer' },
+    });
+    op.buyer = buyerWa.createWalletAddress.walletAddress.url;
+    op.seller = `${server.url}/wallet/hostile-seller`;
+    const incoming = async () =>
+      (
+        await server.ok(merchant.token, `mutation($input: CreateIncomingPaymentInput!) { createIncomingPayment(input: $input) { incomingPayment { id url } userErrors { code } } }`, {
+          input: { walletAddress: op.seller, idempotencyKey: fresh('ip') },
+        })
+      ).createIncomingPayment.incomingPayment;
+    const receiver = await incoming();
+    [op.receiver, op.receiverId, op.toCompleteId] = [receiver.url, receiver.id, (await incoming()).id];
+    const quoted = await server.ok(merchant.token, `mutation($input: CreateQuoteInput!) { createQuote(input: $input) { quote { id } userErrors { code } } }`, FIXTURES.createQuote.args());
+    op.quoteId = quoted.createQuote.quote.id;
+    const paid = await server.ok(merchant.token, `mutation($input: CreateOutgoingPaymentInput!) { createOutgoingPayment(input: $input) { outgoingPayment { id } userErrors { code } } }`, FIXTURES.createOutgoingPayment.args());
+    op.outgoingPaymentId = paid.createOutgoingPayment.outgoingPayment.id;
 
     // The server's own schema (a full introspection query is deeper than the server's depth limit).
     schema = await buildPaygridSchema();

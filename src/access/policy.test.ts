@@ -111,6 +111,24 @@ describe('access policy: the check and the filter are one rule', () => {
     assert.equal(can(payer1, 'read', { kind: 'account', account: accounts.u2 }), false);
   });
 
+  it('grants: the holder of the named wallet address’s account sees and revokes them, the operator every one, the filter agreeing', () => {
+    for (const p of principals) {
+      const own = ownAccountIds(p);
+      for (const action of Object.keys(POLICY.grant) as Array<keyof typeof POLICY.grant>) {
+        for (const account of [...Object.values(accounts), null]) {
+          const allowed = can(p, action, { kind: 'grant', account });
+          if (account && !own.includes(account.id) && p.kind !== 'operator') assert.equal(allowed, false, `${p.kind} ${action} grant on ${account.id}`);
+          if (account && own.includes(account.id) && ['merchant', 'payer', 'payerSession'].includes(p.kind)) assert.equal(allowed, true, `${p.kind} ${action} grant on ${account.id}`);
+          const filter = accessFilter(p, action, 'grant', { ownAccountIds: own });
+          // A list reaches the grants naming the principal's own accounts (and, for the operator, every grant).
+          if (account && (own.includes(account.id) || p.kind === 'operator')) assert.equal(matches(filter, { accountId: account.id }), allowed, `${p.kind} ${action} filter ${account.id}`);
+        }
+      }
+    }
+    assert.equal(can(principals[2], 'revoke', { kind: 'grant', account: null }), true);
+    assert.equal(can(principals[0], 'read', { kind: 'grant', account: null }), false);
+  });
+
   it('shows the signing key only to the client acting for itself with a scope that makes webhooks', () => {
     const self = { kind: 'client', client: { id: A } } as const;
     assert.equal(can({ kind: 'merchant', clientId: A, scopes: new Set([Scope.ORDERS_WRITE]) }, 'readSecret', self), true);

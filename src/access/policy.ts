@@ -32,7 +32,9 @@ export type AccessObject =
   | { kind: 'client'; client: { id: string } }
   | { kind: 'ledger' }
   /** A player's KYC data as one operator received it (1-Click). */
-  | { kind: 'kycProfile'; profile: { clientId: string } };
+  | { kind: 'kycProfile'; profile: { clientId: string } }
+  /** An Open Payments (GNAP) grant, by the account of the wallet address it names (null: none of ours). */
+  | { kind: 'grant'; account: AccountFacts | null };
 
 export type ObjectKind = AccessObject['kind'];
 
@@ -142,6 +144,23 @@ export const sameClient: Condition = {
   filter: (p) => ({ id: clientOf(p) }),
 };
 
+const grantAccount = (o: AccessObject): AccountFacts | null => (o.kind === 'grant' ? o.account : null);
+const onOwnAccounts = (scope: FilterScope): RowFilter => (scope.ownAccountIds?.length ? { accountId: { $in: [...scope.ownAccountIds] } } : null);
+
+/** A grant naming a wallet address of an account the client holds for itself (rows: the list's own accounts). */
+export const grantOnClientsAccount: Condition = {
+  name: 'grantOnClientsAccount',
+  holds: (p, o) => ownsAccountOf(p, grantAccount(o)),
+  filter: (_p, scope) => onOwnAccounts(scope),
+};
+
+/** A grant naming a wallet address of an account of the payer. */
+export const grantOnPayersAccount: Condition = {
+  name: 'grantOnPayersAccount',
+  holds: (p, o) => payersAccountOf(p, grantAccount(o)),
+  filter: (_p, scope) => onOwnAccounts(scope),
+};
+
 const holdsScope = (...scopes: Scope[]): Condition => {
   const has = (p: Principal) => 'scopes' in p && scopes.some((s) => p.scopes.has(s));
   return { name: `holdsScope(${scopes.join('|')})`, holds: (p) => has(p), filter: (p) => (has(p) ? {} : null) };
@@ -179,6 +198,12 @@ export const POLICY = {
     fund: { operator: [[always]] },
     /** Pays from it with an account payment. */
     payFrom: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]] },
+    /** Open Payments: creates and completes incoming payments on its wallet address (its holder; a payer's token also needs payments:write, which no consent grants today). */
+    receiveInto: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
+    /** Open Payments: quotes and outgoing payments from its wallet address. */
+    sendFrom: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
+    /** Gives it an Open Payments wallet address and manages that address's keys: its holder. */
+    manageWalletAddress: { merchant: [[clientsOwnAccount]], operator: [[clientsOwnAccount]], payer: [[payersAccount]] },
   },
   payment: {
     read: { ...READ_PAYMENT, payerSession: [[isOrder, paidFromPayersAccount]] },
@@ -206,6 +231,11 @@ export const POLICY = {
   ledger: { read: { operator: [[always]] } },
   /** Personal data: only the client acting for itself that received it; never a payer's or a payment-scoped token. */
   kycProfile: { read: { merchant: [[profileOfClient]], operator: [[profileOfClient]] } },
+  /** The holder of the account a grant names sees and revokes it; the operator sees and revokes every grant. */
+  grant: {
+    read: { merchant: [[grantOnClientsAccount]], operator: [[always]], payer: [[grantOnPayersAccount]], payerSession: [[grantOnPayersAccount]] },
+    revoke: { merchant: [[grantOnClientsAccount]], operator: [[always]], payer: [[grantOnPayersAccount]], payerSession: [[grantOnPayersAccount]] },
+  },
 } as const satisfies Table;
 
 export type Action<K extends ObjectKind> = keyof (typeof POLICY)[K] & string;

@@ -58,6 +58,36 @@ export interface Config {
   requestTimeoutMs: number;
   /** Time to receive a request's headers (HEADERS_TIMEOUT_MS). */
   headersTimeoutMs: number;
+  /** Longest lifetime of an Open Payments incoming payment, also its default (OP_INCOMING_PAYMENT_MAX_EXPIRY_DAYS). */
+  opIncomingPaymentMaxExpiryDays: number;
+  /** Largest `metadata` of an incoming or outgoing payment, as JSON bytes (OP_METADATA_MAX_BYTES). */
+  opMetadataMaxBytes: number;
+  /** How long a quote holds (OP_QUOTE_LIFETIME_SECONDS), capped by its incoming payment's expiry. */
+  opQuoteLifetimeSeconds: number;
+  /** Fixed part of the sending fee, in minor units of the sender's asset (OP_FEE_FIXED). */
+  opFeeFixed: bigint;
+  /** Proportional part of the sending fee, in basis points of the receive amount (OP_FEE_BASIS_POINTS). */
+  opFeeBasisPoints: number;
+  /** Open Payments: largest distance between a request signature's `created` and now (OP_SIGNATURE_WINDOW_SECONDS). */
+  opSignatureWindowSeconds: number;
+  /** Open Payments: how long a client's fetched wallet address and keys are believed (OP_CLIENT_KEY_CACHE_SECONDS). */
+  opClientKeyCacheSeconds: number;
+  /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
+  opClientFetchTimeoutMs: number;
+  /** GNAP: how long the account holder has to approve an interactive grant (GNAP_INTERACTION_SECONDS). */
+  gnapInteractionSeconds: number;
+  /** GNAP: lifetime of an access token (GNAP_ACCESS_TOKEN_SECONDS). */
+  gnapAccessTokenSeconds: number;
+  /** GNAP: the `wait` a client must leave between continuation requests (GNAP_CONTINUE_WAIT_SECONDS). */
+  gnapContinueWaitSeconds: number;
+}
+
+function nonNegativeInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, not "${raw}"`);
+  return value;
 }
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -101,6 +131,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenCacheMs: positiveInteger(env, 'TOKEN_CACHE_MS', 1000),
     requestTimeoutMs: positiveInteger(env, 'REQUEST_TIMEOUT_MS', 30_000),
     headersTimeoutMs: positiveInteger(env, 'HEADERS_TIMEOUT_MS', 10_000),
+    opIncomingPaymentMaxExpiryDays: positiveInteger(env, 'OP_INCOMING_PAYMENT_MAX_EXPIRY_DAYS', 30),
+    opMetadataMaxBytes: positiveInteger(env, 'OP_METADATA_MAX_BYTES', 2048),
+    opQuoteLifetimeSeconds: positiveInteger(env, 'OP_QUOTE_LIFETIME_SECONDS', 300),
+    opFeeFixed: BigInt(nonNegativeInteger(env, 'OP_FEE_FIXED', 0)),
+    opFeeBasisPoints: nonNegativeInteger(env, 'OP_FEE_BASIS_POINTS', 0),
+    opSignatureWindowSeconds: positiveInteger(env, 'OP_SIGNATURE_WINDOW_SECONDS', 300),
+    opClientKeyCacheSeconds: positiveInteger(env, 'OP_CLIENT_KEY_CACHE_SECONDS', 30),
+    opClientFetchTimeoutMs: positiveInteger(env, 'OP_CLIENT_FETCH_TIMEOUT_MS', 3_000),
+    gnapInteractionSeconds: positiveInteger(env, 'GNAP_INTERACTION_SECONDS', 600),
+    gnapAccessTokenSeconds: positiveInteger(env, 'GNAP_ACCESS_TOKEN_SECONDS', 600),
+    gnapContinueWaitSeconds: positiveInteger(env, 'GNAP_CONTINUE_WAIT_SECONDS', 5),
   };
 }
 

@@ -11,7 +11,12 @@ export interface DemoData {
   sellerAccountId: string;
   payerId: string;
   payerAccountId: string;
+  /** Open Payments wallet addresses: the payer's wallet and the merchant's seller account. */
+  payerWalletAddress: string;
+  merchantWalletAddress: string;
 }
+
+export const DEMO_WALLET_SLUGS = { payer: 'demo-payer', merchant: 'demo-merchant' };
 
 /**
  * A sandbox to try every flow at once: a merchant with a funded buyer account and a seller account
@@ -41,5 +46,20 @@ export async function ensureDemoData(services: Services): Promise<DemoData | nul
   const payer = await services.users.create(DEMO_PAYER);
   const wallet = await services.accounts.create({ clientId: DEMO_MERCHANT.id, userId: payer.id }, { assetCode: 'EUR', name: 'Demo payer wallet' });
   await services.accounts.fund(DEMO_OPERATOR.id, { accountId: wallet.id, amount: '500.00', idempotencyKey: 'demo-payer-deposit' });
-  return { buyerAccountId: buyer.id, sellerAccountId: seller.id, payerId: payer.id, payerAccountId: wallet.id };
+  const payerWa = await services.walletAddresses.create(
+    { kind: 'payer', clientId: DEMO_MERCHANT.id, userId: payer.id, scopes: new Set() },
+    { accountId: wallet.id, slug: DEMO_WALLET_SLUGS.payer, publicName: DEMO_PAYER.name },
+  );
+  const merchantWa = await services.walletAddresses.create(
+    { kind: 'merchant', clientId: DEMO_MERCHANT.id, scopes: new Set() },
+    { accountId: seller.id, slug: DEMO_WALLET_SLUGS.merchant, publicName: 'Demo merchant' },
+  );
+  return {
+    buyerAccountId: buyer.id,
+    sellerAccountId: seller.id,
+    payerId: payer.id,
+    payerAccountId: wallet.id,
+    payerWalletAddress: services.walletAddresses.urlOf(payerWa.slug),
+    merchantWalletAddress: services.walletAddresses.urlOf(merchantWa.slug),
+  };
 }

@@ -27,6 +27,14 @@ import type { InitiationDetails } from '../flows/initiation/initiation.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
 import type { UserService } from '../users/user.service';
+import type { IncomingPaymentService } from '../open-payments/incoming-payments/incoming-payment.service';
+import type { QuoteService } from '../open-payments/quotes/quote.service';
+import type { OutgoingPaymentService } from '../open-payments/outgoing-payments/outgoing-payment.service';
+import type { ResourceUrls } from '../open-payments/resources/resource-urls';
+import type { WalletAddressService } from '../open-payments/wallet-addresses/wallet-address.service';
+import type { WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import type { GrantAccessService } from '../open-payments/grants/grant-access';
+import type { GrantService } from '../open-payments/grants/grant.service';
 
 export interface Services {
   db: Database;
@@ -45,6 +53,13 @@ export interface Services {
   oneClick: OneClickService;
   scheduler: Scheduler;
   webhooks: WebhookService;
+  incomingPayments: IncomingPaymentService;
+  quotes: QuoteService;
+  outgoingPayments: OutgoingPaymentService;
+  resourceUrls: ResourceUrls;
+  walletAddresses: WalletAddressService;
+  grants: GrantService;
+  grantAccess: GrantAccessService;
 }
 
 /**
@@ -77,6 +92,7 @@ export function createLoaders(services: Services) {
       return ids.map((id) => rows.get(id) ?? null);
     }),
     webhookAttempts: new DataLoader<string, WebhookAttempt[]>(async (ids) => groupBy(await services.webhooks.attemptsOf(ids), 'deliveryId', ids)),
+    walletAddressKeys: new DataLoader<string, WalletAddressKey[]>(async (ids) => groupBy(await services.walletAddresses.keysOf(ids), 'walletAddressId', ids)),
     /** Each account's page of payments, as the principal may read them: one batch per page size and cursor. */
     accountPayments: new DataLoader<AccountPaymentsKey, Page<Payment>, string>(
       async (keys) => {

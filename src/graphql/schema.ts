@@ -31,10 +31,15 @@ import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { RefundResolver } from '../payments/refunds/refund.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
+import { IncomingPaymentResolver } from '../open-payments/incoming-payments/incoming-payment.resolver';
+import { QuoteResolver } from '../open-payments/quotes/quote.resolver';
+import { OutgoingPaymentResolver } from '../open-payments/outgoing-payments/outgoing-payment.resolver';
+import { WalletAddressResolver } from '../open-payments/wallet-addresses/wallet-address.resolver';
+import { GrantResolver } from '../open-payments/grants/grant.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

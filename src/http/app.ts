@@ -51,6 +51,9 @@ import { UserService } from '../users/user.service';
 import { registerPages } from './pages';
 import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
+import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPaymentsPages } from '../open-payments/open-payments-auth';
+import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
+import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 
 export interface App {
   url: string;
@@ -127,6 +130,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const providerCalls = new ProviderCalls(db, scheduler, clock);
   const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
   const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
+  const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
+  const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses }, config);
   const services: Services = {
     db,
     clock,
@@ -144,6 +149,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     oneClick: new OneClickService(db, ledger, identityProviders, providerCalls, scheduler, outbound, authorization, publicUrl, clock, { kycRetentionDays: config.kycRetentionDays, sessionMinutes: config.depositSessionMinutes }),
     scheduler,
     webhooks,
+    ...openPaymentsAuth,
+    ...openPaymentsResources,
   };
 
   const schema = await buildPaygridSchema();
@@ -243,7 +250,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sandboxBankId.registerPages(pages);
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
     registerWebviewRoutes(pages, services.initiations);
+    registerOpenPaymentsPages(pages, openPaymentsAuth);
   });
+  await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
+  await registerResourceServerRoutes(http, services);
   registerTokenRoutes(http, {
     tokens,
     authorization: services.authorization,

@@ -107,6 +107,18 @@ export class LedgerService {
     return id;
   }
 
+  /** The platform's account of an asset that collects fees (Open Payments sending fees), created on first use. */
+  async feeAccount(tx: Tx, assetCode: string, assetScale: number): Promise<string> {
+    const id = `acct_fees_${assetCode}`;
+    await this.execute(
+      tx,
+      `insert into account (id, client_id, name, kind, asset_code, asset_scale, posted, reserved, balance_version, created_at)
+       values (?, null, ?, ?, ?, ?, 0, 0, 0, ?) on conflict (id) do nothing`,
+      [id, `${assetCode} fees`, AccountKind.CUSTOMER, assetCode, assetScale, this.now(tx)],
+    );
+    return id;
+  }
+
   /**
    * Reserves the legs' total on the debited account in one conditional update (which also checks
    * the credited account), then records one pending transfer per leg. Nothing is written when the

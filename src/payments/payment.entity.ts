@@ -8,6 +8,10 @@ export enum PaymentFlow {
   INITIATION = 'initiation',
   /** PaymentIQ-style 1-Click sign-up and deposit: money from outside into the operator's account. */
   DEPOSIT = 'deposit',
+  /** Open Payments: money a wallet address expects to receive. */
+  INCOMING_PAYMENT = 'incoming_payment',
+  /** Open Payments: money a wallet address sends to an incoming payment, under a grant. */
+  OUTGOING_PAYMENT = 'outgoing_payment',
 }
 
 /** The state every flow maps its own vocabulary onto, so one client can read any payment. */

@@ -6,11 +6,12 @@ import { Type } from '@mikro-orm/core';
  */
 export class MoneyType extends Type<bigint, string> {
   override convertToDatabaseValue(value: bigint | string): string {
-    return value.toString();
+    // A nullable amount column (an open incoming amount) passes its null through.
+    return value === null ? (null as unknown as string) : value.toString();
   }
 
   override convertToJSValue(value: bigint | string | number): bigint {
-    return BigInt(value);
+    return value === null ? (null as unknown as bigint) : BigInt(value);
   }
 
   override convertToJSValueSQL(key: string): string {

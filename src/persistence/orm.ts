@@ -26,6 +26,13 @@ import { ScheduledJob } from '../jobs/scheduled-job.entity';
 import { ProviderCall } from '../providers/provider-call.entity';
 import { WebhookDelivery } from '../webhooks/webhook-delivery.entity';
 import { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
+import { IncomingPaymentDetails } from '../open-payments/incoming-payments/incoming-payment.entity';
+import { Quote } from '../open-payments/quotes/quote.entity';
+import { OutgoingPaymentDetails } from '../open-payments/outgoing-payments/outgoing-payment.entity';
+import { GrantSpend } from '../open-payments/outgoing-payments/grant-spend.entity';
+import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
+import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
+import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -51,6 +58,15 @@ export const ENTITIES = [
   ProviderCall,
   WebhookDelivery,
   WebhookAttempt,
+  IncomingPaymentDetails,
+  Quote,
+  OutgoingPaymentDetails,
+  GrantSpend,
+  WalletAddress,
+  WalletAddressKey,
+  GnapGrant,
+  GnapAccessToken,
+  SeenSignature,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

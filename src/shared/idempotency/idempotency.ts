@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/core';
 import { ConcurrentWriteConflict, RepeatSuspected, type Tx } from '../../persistence/database';
 import { ErrorCode, PaygridError } from '../errors';
 import { sha256 } from '../ids';
@@ -113,6 +113,26 @@ export async function once<R extends Record<string, unknown>, Q = unknown>(
   const result = await work(request);
   await tx.em.nativeUpdate(IdempotencyRecord, { scope: call.scope, key: call.key }, { result });
   return { result, replayed: false };
+}
+
+/**
+ * The result a key already produced, read before a step checks the state it acts on, so that a
+ * repeat gets its first answer rather than a refusal of the state the first left behind (a quote
+ * already used, an incoming payment already paid): null for a new key, IDEMPOTENCY_KEY_REUSED when
+ * the key was used for another request. The step still runs through `once` with the same call.
+ */
+export async function previousResult<R extends Record<string, unknown>>(em: EntityManager, call: Omit<IdempotentCall, 'workFirst' | 'now'>): Promise<R | null> {
+  const existing = await em.findOne(IdempotencyRecord, { scope: call.scope, key: call.key }, { disableIdentityMap: true });
+  if (!existing) return null;
+  const request = typeof call.request === 'function' ? (call.request as (at: Date) => unknown)(existing.createdAt) : call.request;
+  if (existing.operation !== call.operation || existing.fingerprint !== sha256(`${call.operation}\n${canonical(request)}`)) {
+    throw new PaygridError(
+      ErrorCode.IDEMPOTENCY_KEY_REUSED,
+      call.keyField,
+      `This key was already used for another request (${existing.operation}); use a new key for a new request.`,
+    );
+  }
+  return existing.result as R;
 }
 
 /** Claims the key with its result in one statement; false when another request holds it. */

@@ -1,0 +1,54 @@
+import { Entity, Index, PrimaryKey, PrimaryKeyProp, Property } from '@mikro-orm/core';
+import { MoneyType } from '../../persistence/money-type';
+
+/**
+ * What an Open Payments outgoing payment adds to its payment (one to one, same id). The payment
+ * holds the sender's account (payer), the receiver's account (beneficiary) and the debit amount.
+ */
+@Entity({ tableName: 'outgoing_payment' })
+@Index({ properties: ['walletAddressId', 'paymentId'] })
+export class OutgoingPaymentDetails {
+  [PrimaryKeyProp]?: 'paymentId';
+
+  @PrimaryKey({ type: 'string', length: 40 })
+  paymentId!: string;
+
+  @Property({ type: 'string', length: 40 })
+  walletAddressId!: string;
+
+  @Property({ type: 'string', length: 40, nullable: true })
+  quoteId: string | null = null;
+
+  /** The incoming payment paid (its payment id). */
+  @Property({ type: 'string', length: 40 })
+  receiverPaymentId!: string;
+
+  @Property({ type: MoneyType })
+  debitAmount!: bigint;
+
+  @Property({ type: MoneyType })
+  receiveAmount!: bigint;
+
+  @Property({ type: MoneyType })
+  fee!: bigint;
+
+  /** What reached the receiver, in the sender's asset (the fee excluded). */
+  @Property({ type: MoneyType })
+  sentAmount: bigint = 0n;
+
+  @Property({ type: 'boolean' })
+  failed: boolean = false;
+
+  /** Why it failed (an ErrorCode), when it did. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  failureCode: string | null = null;
+
+  @Property({ type: 'json', nullable: true })
+  metadata: Record<string, unknown> | null = null;
+
+  @Property({ type: 'string', length: 2048, nullable: true })
+  clientKey: string | null = null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  grantId: string | null = null;
+}

@@ -1,0 +1,56 @@
+import { Entity, Index, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { MoneyType } from '../../persistence/money-type';
+
+/**
+ * The price of paying one incoming payment from one wallet address: what leaves the sender
+ * (debit = receive + fee) and what arrives. Used at most once, by one outgoing payment.
+ */
+@Entity({ tableName: 'op_quote' })
+@Index({ properties: ['walletAddressId', 'id'] })
+export class Quote {
+  @PrimaryKey({ type: 'string', length: 40 })
+  id!: string;
+
+  @Property({ type: 'string', length: 40 })
+  walletAddressId!: string;
+
+  /** The sender's account: the wallet address's. */
+  @Property({ type: 'string', length: 40 })
+  accountId!: string;
+
+  /** The incoming payment (its payment id) the quote pays. */
+  @Property({ type: 'string', length: 40 })
+  receiverPaymentId!: string;
+
+  @Property({ type: 'string', length: 10 })
+  assetCode!: string;
+
+  @Property({ type: 'integer' })
+  assetScale!: number;
+
+  @Property({ type: MoneyType })
+  debitAmount!: bigint;
+
+  @Property({ type: MoneyType })
+  receiveAmount!: bigint;
+
+  @Property({ type: MoneyType })
+  fee!: bigint;
+
+  @Property({ type: 'datetime' })
+  expiresAt!: Date;
+
+  @Property({ type: 'string', length: 2048, nullable: true })
+  clientKey: string | null = null;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  grantId: string | null = null;
+
+  /** Set once by the outgoing payment that used it: a second use finds it taken. */
+  @Unique()
+  @Property({ type: 'string', length: 40, nullable: true })
+  outgoingPaymentId: string | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+}

@@ -1,0 +1,39 @@
+/**
+ * The part of a wallet address the resource server works with (op-auth's WalletAddressView has at
+ * least these fields), and the look-ups it needs from op-auth's WalletAddressService.
+ */
+export interface WalletRef {
+  id: string;
+  url: string;
+  accountId: string;
+  assetCode: string;
+  assetScale: number;
+}
+
+export interface WalletLookup {
+  /** A full wallet address URL on our base, as a client sends it; null when it is not ours. */
+  resolve(url: string): Promise<WalletRef | null>;
+  byAccount(accountId: string): Promise<WalletRef | null>;
+}
+
+/**
+ * Who creates or reads a resource, as the resource services see it: the Open Payments client
+ * identity of the grant (its wallet address URL, or `jwk:<thumbprint>` for a directed identity), or
+ * null when a merchant or an account holder acts through GraphQL.
+ */
+export interface ResourceActor {
+  clientKey: string | null;
+  grantId: string | null;
+  /** The Paygrid client acting through GraphQL: the payment is its own, as in every other flow. */
+  clientId?: string | null;
+}
+
+/**
+ * Whose a payment made by an Open Payments client is, in the unified model (`Payment.clientId`):
+ * the client holding the account, or, for an account holder's account, no Paygrid client at all.
+ */
+export const OPEN_PAYMENTS_CLIENT = 'open-payments';
+
+export function paymentClientOf(actor: ResourceActor, accountClientId: string | null): string {
+  return actor.clientId ?? accountClientId ?? OPEN_PAYMENTS_CLIENT;
+}
