@@ -19,7 +19,8 @@ describe('Open Payments resources through GraphQL', () => {
   const counter = new StatementCounter();
 
   before(async () => {
-    world = await startWorld({}, { opFeeFixed: 5n, opFeeBasisPoints: 0 }, counter.onQuery);
+    // Tokens stay cached for the whole suite, so that a token lookup never lands in one count and not another.
+    world = await startWorld({}, { opFeeFixed: 5n, opFeeBasisPoints: 0, tokenCacheMs: 3_600_000 }, counter.onQuery);
     receiver = await WebhookReceiver.start();
     await world.server.app.services.initiations.setWebhookUrl(world.merchant.id, receiver.url());
     buyerAccount = await openAccount(world.server, world.merchant, 'EUR', 'Buyer');
