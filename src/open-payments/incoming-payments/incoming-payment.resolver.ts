@@ -43,6 +43,8 @@ export class IncomingPaymentResolver {
   async incomingPayments(@Args() args: WalletPageArgs, @Ctx() ctx: Context): Promise<IncomingPaymentConnection> {
     const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(asTopLevelError);
     const page = await ctx.services.incomingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(asTopLevelError);
+    // The page read its unified payments already: their `payment` fields need not read them again.
+    for (const r of page.nodes) ctx.loaders.payment.prime(r.payment.id, r.payment);
     return connectionOf({ ...page, nodes: page.nodes.map((r) => ({ ...r, id: r.payment.id })) }, (r) => view(ctx, r));
   }
 

@@ -22,6 +22,8 @@ export class OutgoingPaymentResolver {
   async outgoingPayments(@Args() args: WalletPageArgs, @Ctx() ctx: Context): Promise<OutgoingPaymentConnection> {
     const wallet = await walletFor(ctx, args.walletAddress, 'read', 'walletAddress').catch(asTopLevelError);
     const page = await ctx.services.outgoingPayments.list(wallet, { first: args.first, cursor: args.after }, undefined).catch(asTopLevelError);
+    // The page read its unified payments already: their `payment` fields need not read them again.
+    for (const r of page.nodes) ctx.loaders.payment.prime(r.payment.id, r.payment);
     return connectionOf({ ...page, nodes: page.nodes.map((r) => ({ ...r, id: r.payment.id })) }, (r) => outgoingPaymentView(r, ctx.services.resourceUrls));
   }
 
