@@ -45,6 +45,7 @@ import { UserService } from '../users/user.service';
 import { registerPages } from './pages';
 import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
+import { registerHealthRoutes } from '../operations/health.routes';
 
 export interface App {
   url: string;
@@ -81,7 +82,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
   });
-  const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery, migrate: config.migrateOnStart });
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
   const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => http.log.warn({ err }, `redis ${what} failed`));
@@ -228,7 +229,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);
-  http.get('/health', async () => ({ status: 'ok' }));
+  registerHealthRoutes(http, { orm, redis: config.redisUrl ? events : undefined, scheduler });
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: async (request): Promise<Context> => {
