@@ -129,7 +129,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
   let server: TestServer;
   let schema: GraphQLSchema;
   const tokens = {} as Record<Who, string>;
-  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation', string>;
+  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'client', string>;
   let ws: Record<Who, WsClient>;
   let n = 0;
   const fresh = (prefix: string) => `${prefix}-${++n}`;
@@ -145,6 +145,8 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     payment: { who: 'merchant', args: () => ({ id: ids.payment }) },
     transaction: { who: 'merchant', args: () => ({ id: ids.transaction }) },
     viewer: { who: 'merchant', args: () => ({}) },
+    client: { who: 'operator', args: () => ({ id: ids.client }) },
+    clients: { who: 'operator', args: () => ({ first: 5 }) },
     webhookDeliveries: { who: 'merchant', args: () => ({ first: 5, paymentId: ids.initiation }) },
     webhookDelivery: { who: 'merchant', args: () => ({ id: 'whd_none' }) },
     // mutations
@@ -155,6 +157,11 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     authorizePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('auth') } }) },
     executePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('exec') } }) },
     cancelPayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('cancel') } }) },
+    createClient: { who: 'operator', args: () => ({ input: { name: fresh('client'), scopes: ['accounts:read'], redirectUris: ['https://shop.example/cb'], webhookUrl: 'https://shop.example/hooks' } }) },
+    updateClient: { who: 'operator', args: () => ({ input: { id: ids.client, name: 'Managed shop', scopes: ['accounts:read'], redirectUris: ['https://shop.example/cb'], webhookUrl: 'https://shop.example/hooks' } }) },
+    disableClient: { who: 'operator', args: () => ({ input: { id: ids.client } }) },
+    rotateClientSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
+    rotateWebhookSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
     fundAccount: { who: 'operator', args: () => ({ input: { accountId: ids.buyer, amount: '1.00', reference: 'deposit', idempotencyKey: fresh('fund') } }) },
     createOrder: {
       who: 'payer',
@@ -198,6 +205,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     server = await startServer({ config: { schedulerPollMs: 3_600_000 } });
     const merchant = await server.client([...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN, Scope.ORDERS_RECURRENT], 'Hostile shop', { redirectUris: [REDIRECT], verified: true });
     const operator = await server.operator();
+    ids.client = (await server.client(['accounts:read'], 'Managed shop')).id;
     ids.buyer = await openAccount(server, merchant);
     ids.seller = await openAccount(server, merchant);
     await fund(server, operator, ids.buyer, '1000.00');

@@ -191,6 +191,8 @@ export const POLICY = {
     read: { merchant: [[sameClient]], operator: [[sameClient]], payer: [[sameClient]] },
     readSecret: { merchant: [[sameClient, holdsWebhookScope]], operator: [[sameClient, holdsWebhookScope]] },
     configure: { merchant: [[sameClient]], operator: [[sameClient]] },
+    /** Operators create, read, change, disable any client and rotate its secrets (clients:manage). */
+    manage: { operator: [[always]] },
   },
   ledger: { read: { operator: [[always]] } },
 } as const satisfies Table;

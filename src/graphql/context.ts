@@ -22,6 +22,7 @@ import type { PaymentService } from '../payments/payment.service';
 import type { PaymentTransaction } from '../payments/transaction.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
+import type { ClientService } from '../oauth/client.service';
 import type { UserService } from '../users/user.service';
 
 export interface Services {
@@ -39,6 +40,8 @@ export interface Services {
   initiations: InitiationService;
   scheduler: Scheduler;
   webhooks: WebhookService;
+  /** Client management by operators. */
+  clients: ClientService;
 }
 
 /**

@@ -29,10 +29,11 @@ import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payme
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { UserResolver } from '../users/user.resolver';
 import { ClientResolver } from '../oauth/client.resolver';
+import { ClientAdminResolver } from '../oauth/client-admin.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, ClientAdminResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -46,6 +46,7 @@ import { registerPages } from './pages';
 import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
 import { registerHealthRoutes } from '../operations/health.routes';
+import { ClientService } from '../oauth/client.service';
 
 export interface App {
   url: string;
@@ -129,6 +130,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     initiations: new InitiationService(db, options.bankGateway ?? new SandboxBank(), new ProviderCalls(db, scheduler, clock), webhooks, scheduler, tokens, publicUrl, clock, { expireDays: config.paymentExpireDays }),
     scheduler,
     webhooks,
+    clients: new ClientService(db, tokens, webhooks, clock),
   };
 
   const schema = await buildPaygridSchema();
