@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -38,7 +38,7 @@ import { SandboxBank } from '../providers/bank/sandbox-bank';
 import { ProviderCalls } from '../providers/provider-call';
 import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
 import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
-import { loggerOptions } from './logging';
+import { REQUEST_ID_HEADER, bindRequestLog, loggerOptions, requestIdOf } from './logging';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
@@ -77,6 +77,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   const http = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
     bodyLimit: MAX_MESSAGE_BYTES,
     trustProxy: config.trustProxy,
     // A body sent a byte at a time is cut off; Node checks open requests every interval.
@@ -188,6 +190,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 
+  // The Fastify request of each GraphQL context (keyed by its loaders: Apollo hands plugins a shallow
+  // copy of the context), so that the operation's name joins its log lines.
+  const graphqlRequests = new WeakMap<object, { request: FastifyRequest; reply: FastifyReply }>();
+  const operationLog: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operationName, operation }) {
+          const http = graphqlRequests.get(contextValue.loaders);
+          if (http) bindRequestLog(http.request, http.reply, { operationName: operationName ?? null, operationType: operation?.operation ?? null });
+        },
+      };
+    },
+  };
+
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, report('GraphQL request')),
@@ -196,7 +212,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // Automatic persisted queries are not offered: a hash alone answers PERSISTED_QUERY_NOT_SUPPORTED.
     persistedQueries: false,
-    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets],
+    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets, operationLog],
   });
   await apollo.start();
 
@@ -217,6 +233,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (path === '/graphql') return reply.status(400).send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
     return reply.status(400).send({ error: 'BAD_REQUEST', message });
   });
+  http.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
   registerInputGuard(http);
   await http.register(formbody);
   await http.register(cookie);
@@ -234,10 +253,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerHealthRoutes(http, { orm, redis: config.redisUrl ? events : undefined, scheduler });
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request): Promise<Context> => {
+    context: async (request, reply): Promise<Context> => {
       const caller = await authenticateRequest(request, tokens);
       if (caller === false) throw unauthenticated('The bearer token is invalid, expired or revoked.');
-      return { caller, services, loaders: createLoaders(services) };
+      if (caller) bindRequestLog(request, reply, { clientId: caller.clientId });
+      const context: Context = { caller, services, loaders: createLoaders(services) };
+      graphqlRequests.set(context.loaders, { request, reply });
+      return context;
     },
   });
 
