@@ -31,7 +31,7 @@ describe('structured logs', () => {
     const response = await fetch(`${server.url}/webview/payment?client_id=demo&code=${token}&payment_id=pay_x&state=abc`, { headers: { 'x-request-id': 'edge-req-42' } });
     await response.arrayBuffer();
     assert.equal(response.headers.get('x-request-id'), 'edge-req-42');
-    const mine = log.lines.filter((l) => l.requestId === 'edge-req-42');
+    const mine = log.lines.filter((l) => l.reqId === 'edge-req-42');
     assert.ok(mine.some((l) => l.msg === 'incoming request'));
     assert.ok(mine.some((l) => l.msg === 'request completed'));
     assert.ok(mine.every((l) => typeof l.time === 'number' && typeof l.level === 'number'));
@@ -53,7 +53,7 @@ describe('structured logs', () => {
       body: JSON.stringify({ query: 'query WhoAmI { viewer { id } }', operationName: 'WhoAmI' }),
     });
     await response.json();
-    const completed = log.lines.find((l) => l.requestId === 'gql-req-7' && l.msg === 'request completed');
+    const completed = log.lines.find((l) => l.reqId === 'gql-req-7' && l.msg === 'request completed');
     assert.ok(completed);
     assert.equal(completed.operationName, 'WhoAmI');
     assert.equal(completed.operationType, 'query');

@@ -47,6 +47,7 @@ import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
 import { registerHealthRoutes } from '../operations/health.routes';
 import { ClientService } from '../oauth/client.service';
+import { Metrics, observeRequests, registerMetricsRoute } from '../operations/metrics';
 
 export interface App {
   url: string;
@@ -78,7 +79,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
     bodyLimit: MAX_MESSAGE_BYTES,
     trustProxy: config.trustProxy,
     // A body sent a byte at a time is cut off; Node checks open requests every interval.
@@ -204,6 +204,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 
+  const metrics = new Metrics({ db, ledger, clock, openSockets: () => wsServer.clients.size });
+
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, report('GraphQL request')),
@@ -212,7 +214,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // Automatic persisted queries are not offered: a hash alone answers PERSISTED_QUERY_NOT_SUPPORTED.
     persistedQueries: false,
-    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets, operationLog],
+    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets, operationLog, metrics.apolloPlugin() as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -251,6 +253,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);
   registerHealthRoutes(http, { orm, redis: config.redisUrl ? events : undefined, scheduler });
+  observeRequests(http, metrics);
+  if (config.metricsToken) registerMetricsRoute(http, metrics, config.metricsToken);
+  let metricsHttp: FastifyInstance | null = null;
+  if (config.metricsPort !== undefined) {
+    metricsHttp = Fastify({ logger: false });
+    registerMetricsRoute(metricsHttp, metrics, config.metricsToken);
+    await metricsHttp.listen({ port: config.metricsPort, host: config.metricsHost });
+  }
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
     context: async (request, reply): Promise<Context> => {
@@ -282,6 +292,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await scheduler.stop();
       tokens.stop();
       await http.close();
+      await metricsHttp?.close();
       await outbox.stop();
       await events.close();
       await orm.close(true);
