@@ -48,6 +48,7 @@ import { registerPayerSessions } from './payer-session';
 import { registerHealthRoutes } from '../operations/health.routes';
 import { ClientService } from '../oauth/client.service';
 import { Metrics, observeRequests, registerMetricsRoute } from '../operations/metrics';
+import { Retention } from '../operations/retention';
 
 export interface App {
   url: string;
@@ -204,6 +205,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 
+  const retention = new Retention(db, scheduler, clock, http.log, {
+    retentionDays: config.retentionDays,
+    idempotencyDays: config.idempotencyRetentionDays,
+    intervalMs: config.retentionIntervalMinutes * 60_000,
+  });
   const metrics = new Metrics({ db, ledger, clock, openSockets: () => wsServer.clients.size });
 
   const apollo = new ApolloServer<Context>({
@@ -275,6 +281,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
+  // Without migrations applied there is no job table yet: readiness reports it, and the next start schedules.
+  if (config.migrateOnStart) await retention.scheduleNext();
   scheduler.start();
   tokens.start();
   const address = http.server.address();
