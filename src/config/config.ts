@@ -59,6 +59,8 @@ export interface Config {
   /** A separate port for /metrics alone (METRICS_PORT), on METRICS_HOST; unset: none. */
   metricsPort?: number;
   metricsHost: string;
+  /** Whether the retention sweep runs (RETENTION). */
+  retention: boolean;
   /** Days finished jobs, webhook attempts of finished deliveries and login attempts are kept (RETENTION_DAYS). */
   retentionDays: number;
   /** Days idempotency records are kept, their replay window (IDEMPOTENCY_RETENTION_DAYS). */
@@ -189,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: read.check('METRICS_TOKEN', metricsToken),
     metricsPort: read.port('METRICS_PORT', undefined, false),
     metricsHost: read.string('METRICS_HOST', '127.0.0.1'),
+    retention: read.boolean('RETENTION', true),
     retentionDays: read.positiveInteger('RETENTION_DAYS', 30),
     idempotencyRetentionDays: read.positiveInteger('IDEMPOTENCY_RETENTION_DAYS', 7),
     retentionIntervalMinutes: read.positiveInteger('RETENTION_INTERVAL_MINUTES', 60),

@@ -49,6 +49,8 @@ import { registerHealthRoutes } from '../operations/health.routes';
 import { ClientService } from '../oauth/client.service';
 import { Metrics, observeRequests, registerMetricsRoute } from '../operations/metrics';
 import { Retention } from '../operations/retention';
+import { registerExplorerRoutes } from '../operations/explorer.routes';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 
 export interface App {
   url: string;
@@ -220,7 +222,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // Automatic persisted queries are not offered: a hash alone answers PERSISTED_QUERY_NOT_SUPPORTED.
     persistedQueries: false,
-    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets, operationLog, metrics.apolloPlugin() as ApolloServerPlugin<Context>],
+    introspection: config.introspection,
+    // Apollo's own landing page loads its explorer from the internet; Paygrid serves GraphiQL itself (GRAPHQL_EXPLORER).
+    plugins: [ApolloServerPluginLandingPageDisabled(), fastifyApolloDrainPlugin(http), drainWebSockets, operationLog, metrics.apolloPlugin() as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -258,6 +262,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   registerTokenRoutes(http, { tokens, authorization: services.authorization, issuer: getIssuer });
   registerOrderRoutes(http, services.orders, tokens);
+  if (config.explorer) registerExplorerRoutes(http);
   registerHealthRoutes(http, { orm, redis: config.redisUrl ? events : undefined, scheduler });
   observeRequests(http, metrics);
   if (config.metricsToken) registerMetricsRoute(http, metrics, config.metricsToken);
@@ -282,7 +287,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
   // Without migrations applied there is no job table yet: readiness reports it, and the next start schedules.
-  if (config.migrateOnStart) await retention.scheduleNext();
+  if (config.migrateOnStart && config.retention) await retention.scheduleNext();
   scheduler.start();
   tokens.start();
   const address = http.server.address();
