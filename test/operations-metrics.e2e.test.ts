@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { LedgerTransfer } from '../src/ledger/transfer.entity';
 import { fund, openAccount, step } from './support/flows';
@@ -86,5 +88,24 @@ describe('GET /metrics', () => {
     assert.equal((after.get('paygrid_scheduler_due_jobs') ?? 0) - (before.get('paygrid_scheduler_due_jobs') ?? 0), 1);
     assert.equal((after.get('paygrid_webhook_deliveries{state="pending"}') ?? 0) - (before.get('paygrid_webhook_deliveries{state="pending"}') ?? 0), 1);
     assert.ok((after.get('paygrid_scheduler_oldest_due_seconds') ?? -1) >= 0);
+  });
+});
+
+describe('METRICS_PORT', () => {
+  it('serves /metrics on a port of its own, and not on the main port without METRICS_TOKEN', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    await once(probe, 'close');
+    const server = await startServer({ config: { metricsPort: port } });
+    try {
+      const separate = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(separate.status, 200);
+      assert.match(await separate.text(), /^# HELP paygrid_/m);
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
+    } finally {
+      await server.close();
+    }
   });
 });
