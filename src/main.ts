@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { loadConfig, type Config } from './config/config';
+import { ConfigError, loadConfig, type Config } from './config/config';
 import { DEMO_MERCHANT, DEMO_OPERATOR, DEMO_PAYER, ensureDemoData } from './demo/demo-data';
 import { createApp } from './http/app';
 import { databaseKind, openDatabase } from './persistence/orm';
@@ -25,7 +25,7 @@ function workerCount(config: Config, raw = process.env.WORKERS): number {
 
 /** The primary of several workers: migrates once, forks the workers, replaces one that dies, stops them all on a signal. */
 async function runPrimary(config: Config, workers: number): Promise<void> {
-  const { orm } = await openDatabase({ databaseUrl: config.databaseUrl });
+  const { orm } = await openDatabase({ databaseUrl: config.databaseUrl, migrate: config.migrateOnStart });
   await orm.close();
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {
@@ -54,6 +54,12 @@ async function runServer(config: Config): Promise<void> {
   if (cluster.isWorker) {
     // Which worker answered, for operators and the workers test: the number, not the pid.
     app.http.server.prependListener('request', (_request, response) => response.setHeader('x-paygrid-worker', String(cluster.worker!.id)));
+  }
+  if (config.demoData) {
+    app.http.log.warn(
+      'DEMO DATA is on: demo clients with published secrets (the operator one can mint money) exist on this server. ' +
+        'It is on by default only on the embedded SQLite database; set DEMO_DATA=false, or DATABASE_URL, for anything but trying Paygrid out.',
+    );
   }
   if (config.demoData && process.env.PAYGRID_DEMO_DATA_WORKER !== 'false') {
     const created = await ensureDemoData(app.services);
@@ -92,6 +98,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  console.error(error);
+  console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
 });

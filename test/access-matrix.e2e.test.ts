@@ -347,6 +347,32 @@ describe('access matrix: every face of every object kind answers as the policy s
         return result.data?.setOneClickOperator?.operator ? 'allowed' : 'refused';
       },
     },
+    { operation: 'Query.client', kind: 'client', action: 'manage', run: readFace(`query($id: ID!) { client(id: $id) { id } }`, (d) => d?.client) },
+    {
+      operation: 'Query.clients',
+      kind: 'client',
+      action: 'manage',
+      run: async (who, o) => {
+        const result = await gql(who.token!, `{ clients(first: 100) { nodes { id } } }`);
+        return result.data?.clients?.nodes.some((n: any) => n.id === o.id) ? 'allowed' : 'refused';
+      },
+    },
+    { operation: 'Mutation.updateClient', kind: 'client', action: 'manage', run: mutationFace('updateClient', 'UpdateClientInput', (o) => ({ id: o.id, name: 'Shop A' }), 'client { id } userErrors { code field }') },
+    {
+      operation: 'Mutation.rotateWebhookSecret',
+      kind: 'client',
+      action: 'manage',
+      run: mutationFace('rotateWebhookSecret', 'RotateSecretInput', (o) => ({ id: o.id, overlapSeconds: 86400 }), 'client { id } userErrors { code field }'),
+    },
+    // A's secret stays valid for the overlap, so rotating it leaves the matrix's tokens and grants working.
+    {
+      operation: 'Mutation.rotateClientSecret',
+      kind: 'client',
+      action: 'manage',
+      run: mutationFace('rotateClientSecret', 'RotateSecretInput', (o) => ({ id: o.id, overlapSeconds: 86400 }), 'client { id } userErrors { code field }'),
+    },
+    // Disabling client A would end the matrix's own tokens: its refusals are checked on a client of its own in operations-clients.
+    { operation: 'Mutation.disableClient', kind: 'client', action: 'manage' },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
     {
       operation: 'Query.walletAddress',
@@ -534,6 +560,7 @@ describe('access matrix: every face of every object kind answers as the policy s
     'Mutation.createOrder': 'an order for the payer the token acts for (refused to other tokens, see access-policy tests)',
     'Mutation.createInitiation': 'an initiation of the token’s own client',
     'Mutation.startDeposit': 'a 1-Click deposit of the token’s own client, into its own account',
+    'Mutation.createClient': 'a new client, reaching no existing one (clients:manage, operators only)',
   };
 
   /**

@@ -139,7 +139,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
   let server: TestServer;
   let schema: GraphQLSchema;
   const tokens = {} as Record<Who, string>;
-  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'deposit' | 'walletAddress', string>;
+  const ids = {} as Record<'buyer' | 'seller' | 'payment' | 'transaction' | 'order' | 'initiation' | 'deposit' | 'walletAddress' | 'client', string>;
   /** Open Payments: wallet address URLs, the incoming payment paid, one to complete, a quote and a payment. */
   const op = {} as Record<'seller' | 'buyer' | 'receiver' | 'receiverId' | 'toCompleteId' | 'quoteId' | 'outgoingPaymentId', string>;
   let ws: Record<Who, WsClient>;
@@ -162,6 +162,8 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     payments: { who: 'merchant', args: () => ({ first: 5, filter: { flow: 'ACCOUNT_PAYMENT', accountId: ids.buyer } }) },
     orders: { who: 'merchant', args: () => ({ first: 5, filter: { status: 'APPROVED', accountId: ids.buyer } }) },
     initiations: { who: 'merchant', args: () => ({ first: 5, filter: { state: 'CREATED' } }) },
+    client: { who: 'operator', args: () => ({ id: ids.client }) },
+    clients: { who: 'operator', args: () => ({ first: 5 }) },
     webhookDeliveries: { who: 'merchant', args: () => ({ first: 5, paymentId: ids.initiation }) },
     webhookDelivery: { who: 'merchant', args: () => ({ id: 'whd_none' }) },
     // mutations
@@ -172,6 +174,11 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     authorizePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('auth') } }) },
     executePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('exec') } }) },
     cancelPayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('cancel') } }) },
+    createClient: { who: 'operator', args: () => ({ input: { name: fresh('client'), scopes: ['accounts:read'], redirectUris: ['https://shop.example/cb'], webhookUrl: 'https://shop.example/hooks' } }) },
+    updateClient: { who: 'operator', args: () => ({ input: { id: ids.client, name: 'Managed shop', scopes: ['accounts:read'], redirectUris: ['https://shop.example/cb'], webhookUrl: 'https://shop.example/hooks' } }) },
+    disableClient: { who: 'operator', args: () => ({ input: { id: ids.client } }) },
+    rotateClientSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
+    rotateWebhookSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
     fundAccount: { who: 'operator', args: () => ({ input: { accountId: ids.buyer, amount: '1.00', reference: 'deposit', idempotencyKey: fresh('fund') } }) },
     createOrder: {
       who: 'payer',
@@ -250,6 +257,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     server = await startServer({ config: { schedulerPollMs: 3_600_000 } });
     const merchant = await server.client([...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN, Scope.ORDERS_RECURRENT], 'Hostile shop', { redirectUris: [REDIRECT], verified: true });
     const operator = await server.operator();
+    ids.client = (await server.client(['accounts:read'], 'Managed shop')).id;
     ids.buyer = await openAccount(server, merchant);
     ids.seller = await openAccount(server, merchant);
     await fund(server, operator, ids.buyer, '1000.00');

@@ -6,7 +6,8 @@ import { ManualClock } from '../src/shared/clock';
 import { createTestDatabase, startServer, type TestServer } from './support/server';
 
 /** Only runDue() runs jobs in these tests: the pollers never fire. */
-const QUIET = { schedulerPollMs: 3_600_000 };
+// No retention sweep: these tests count every run of the scheduler.
+const QUIET = { schedulerPollMs: 3_600_000, retention: false };
 
 describe('the scheduler', () => {
   const clock = new ManualClock(new Date('2026-06-01T08:00:00Z'));

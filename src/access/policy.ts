@@ -227,6 +227,8 @@ export const POLICY = {
     read: { merchant: [[sameClient]], operator: [[sameClient]], payer: [[sameClient]] },
     readSecret: { merchant: [[sameClient, holdsWebhookScope]], operator: [[sameClient, holdsWebhookScope]] },
     configure: { merchant: [[sameClient]], operator: [[sameClient]] },
+    /** Operators create, read, change, disable any client and rotate its secrets (clients:manage). */
+    manage: { operator: [[always]] },
   },
   ledger: { read: { operator: [[always]] } },
   /** Personal data: only the client acting for itself that received it; never a payer's or a payment-scoped token. */

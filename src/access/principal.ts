@@ -23,7 +23,7 @@ export type PrincipalKind = Principal['kind'];
 /** A token-holding principal: what GraphQL and REST callers are. */
 export type TokenPrincipal = Exclude<Principal, { kind: 'payerSession' }>;
 
-const OPERATOR_MARKS: readonly string[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ];
+const OPERATOR_MARKS: readonly string[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.CLIENTS_MANAGE];
 
 /** The principal a valid token stands for. */
 export function principalOf(caller: Caller): TokenPrincipal {

@@ -32,7 +32,7 @@ export async function ensureDemoData(services: Services): Promise<DemoData | nul
       id: DEMO_MERCHANT.id,
       secret: DEMO_MERCHANT.secret,
       name: 'Demo merchant',
-      scopes: [...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN],
+      scopes: [...MERCHANT_SCOPES, Scope.PAYMENTS_ADMIN, Scope.ORDERS_RECURRENT],
       verified: true,
       redirectUris: [DEMO_MERCHANT.redirectUri],
     });

@@ -37,6 +37,8 @@ export interface PubSubHandle {
   revocations: RevocationChannel;
   /** Resolves once the broker took the event, rejects when it did not (the outbox then retries). */
   publish(topic: Topic, id: string, event: PublishedEvent): Promise<void>;
+  /** Resolves when the broker answers (readiness); in-process pub/sub always does. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export function createPaygridPubSub(redisUrl?: string, prefix = 'paygrid', onErr
       },
       subscriber: { subscribe: (topic, id) => (pubSub.subscribe as unknown as Subscribe)(topic, id) },
       publish: async (topic, id, event) => (pubSub.publish as (t: string, i: string, e: PublishedEvent) => void)(topic, id, event),
+      ping: async () => {},
       close: async () => {},
     };
   }
@@ -95,6 +98,9 @@ export function createPaygridPubSub(redisUrl?: string, prefix = 'paygrid', onErr
     // Published directly rather than through the event target, so that a failure is seen and retried.
     publish: async (topic, id, event) => {
       await publishClient.publish(`${prefix}:${topic}:${id}`, JSON.stringify(event));
+    },
+    ping: async () => {
+      await publishClient.ping();
     },
     close: async () => {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);

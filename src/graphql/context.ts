@@ -26,6 +26,7 @@ import type { OrderDetails } from '../flows/orders/order.entity';
 import type { InitiationDetails } from '../flows/initiation/initiation.entity';
 import type { WebhookAttempt } from '../webhooks/webhook-attempt.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
+import type { ClientService } from '../oauth/client.service';
 import type { UserService } from '../users/user.service';
 import type { IncomingPaymentService } from '../open-payments/incoming-payments/incoming-payment.service';
 import type { QuoteService } from '../open-payments/quotes/quote.service';
@@ -60,6 +61,8 @@ export interface Services {
   walletAddresses: WalletAddressService;
   grants: GrantService;
   grantAccess: GrantAccessService;
+  /** Client management by operators. */
+  clients: ClientService;
 }
 
 /**

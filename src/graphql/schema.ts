@@ -36,10 +36,11 @@ import { QuoteResolver } from '../open-payments/quotes/quote.resolver';
 import { OutgoingPaymentResolver } from '../open-payments/outgoing-payments/outgoing-payment.resolver';
 import { WalletAddressResolver } from '../open-payments/wallet-addresses/wallet-address.resolver';
 import { GrantResolver } from '../open-payments/grants/grant.resolver';
+import { ClientAdminResolver } from '../oauth/client-admin.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver, ClientAdminResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

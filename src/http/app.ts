@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -44,7 +44,7 @@ import { OneClickService } from '../flows/one-click/one-click.service';
 import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
 import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
 import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
-import { loggerOptions } from './logging';
+import { REQUEST_ID_HEADER, bindRequestLog, loggerOptions, requestIdOf } from './logging';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
@@ -54,6 +54,12 @@ import { registerPayerSessions } from './payer-session';
 import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPaymentsPages } from '../open-payments/open-payments-auth';
 import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
 import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
+import { registerHealthRoutes } from '../operations/health.routes';
+import { ClientService } from '../oauth/client.service';
+import { Metrics, observeRequests, registerMetricsRoute } from '../operations/metrics';
+import { Retention } from '../operations/retention';
+import { registerExplorerRoutes } from '../operations/explorer.routes';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 
 export interface App {
   url: string;
@@ -86,13 +92,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
   const http = Fastify({
     logger: loggerOptions(config.logLevel, options.logStream),
+    genReqId: requestIdOf,
     bodyLimit: MAX_MESSAGE_BYTES,
     trustProxy: config.trustProxy,
     // A body sent a byte at a time is cut off; Node checks open requests every interval.
     requestTimeout: config.requestTimeoutMs,
     http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
   });
-  const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery });
+  const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery, migrate: config.migrateOnStart });
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
   const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => http.log.warn({ err }, `redis ${what} failed`));
@@ -151,6 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhooks,
     ...openPaymentsAuth,
     ...openPaymentsResources,
+    clients: new ClientService(db, tokens, webhooks, clock),
   };
 
   const schema = await buildPaygridSchema();
@@ -208,6 +216,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 
+  // The Fastify request of each GraphQL context (keyed by its loaders: Apollo hands plugins a shallow
+  // copy of the context), so that the operation's name joins its log lines.
+  const graphqlRequests = new WeakMap<object, { request: FastifyRequest; reply: FastifyReply }>();
+  const operationLog: ApolloServerPlugin<Context> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ contextValue, operationName, operation }) {
+          const http = graphqlRequests.get(contextValue.loaders);
+          if (http) bindRequestLog(http.request, http.reply, { operationName: operationName ?? null, operationType: operation?.operation ?? null });
+        },
+      };
+    },
+  };
+
+  const retention = new Retention(db, scheduler, clock, http.log, {
+    retentionDays: config.retentionDays,
+    idempotencyDays: config.idempotencyRetentionDays,
+    intervalMs: config.retentionIntervalMinutes * 60_000,
+  });
+  const metrics = new Metrics({ db, ledger, clock, openSockets: () => wsServer.clients.size });
+
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, report('GraphQL request')),
@@ -216,7 +245,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // Automatic persisted queries are not offered: a hash alone answers PERSISTED_QUERY_NOT_SUPPORTED.
     persistedQueries: false,
-    plugins: [fastifyApolloDrainPlugin(http), drainWebSockets],
+    introspection: config.introspection,
+    // Apollo's own landing page loads its explorer from the internet; Paygrid serves GraphiQL itself (GRAPHQL_EXPLORER).
+    plugins: [ApolloServerPluginLandingPageDisabled(), fastifyApolloDrainPlugin(http), drainWebSockets, operationLog, metrics.apolloPlugin() as ApolloServerPlugin<Context>],
   });
   await apollo.start();
 
@@ -236,6 +267,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (path.startsWith('/oauth/')) return reply.status(400).header('Cache-Control', 'no-store').send({ error: 'invalid_request', error_description: message });
     if (path === '/graphql') return reply.status(400).send({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
     return reply.status(400).send({ error: 'BAD_REQUEST', message });
+  });
+  http.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
   });
   registerInputGuard(http);
   await http.register(formbody);
@@ -261,18 +295,32 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     oneClick: { grantClaims: (familyId) => services.oneClick.claimsOf(familyId), checkToken: (client, token) => services.oneClick.checkToken(client, token) },
   });
   registerOrderRoutes(http, services.orders, tokens);
-  http.get('/health', async () => ({ status: 'ok' }));
+  if (config.explorer) registerExplorerRoutes(http);
+  registerHealthRoutes(http, { orm, redis: config.redisUrl ? events : undefined, scheduler });
+  observeRequests(http, metrics);
+  if (config.metricsToken) registerMetricsRoute(http, metrics, config.metricsToken);
+  let metricsHttp: FastifyInstance | null = null;
+  if (config.metricsPort !== undefined) {
+    metricsHttp = Fastify({ logger: false });
+    registerMetricsRoute(metricsHttp, metrics, config.metricsToken);
+    await metricsHttp.listen({ port: config.metricsPort, host: config.metricsHost });
+  }
   await http.register(fastifyApollo(apollo), {
     path: '/graphql',
-    context: async (request): Promise<Context> => {
+    context: async (request, reply): Promise<Context> => {
       const caller = await authenticateRequest(request, tokens);
       if (caller === false) throw unauthenticated('The bearer token is invalid, expired or revoked.');
-      return { caller, services, loaders: createLoaders(services) };
+      if (caller) bindRequestLog(request, reply, { clientId: caller.clientId });
+      const context: Context = { caller, services, loaders: createLoaders(services) };
+      graphqlRequests.set(context.loaders, { request, reply });
+      return context;
     },
   });
 
   await http.listen({ port: config.port, host: config.host });
   outbox.start();
+  // Without migrations applied there is no job table yet: readiness reports it, and the next start schedules.
+  if (config.migrateOnStart && config.retention) await retention.scheduleNext();
   scheduler.start();
   tokens.start();
   const address = http.server.address();
@@ -290,6 +338,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       await scheduler.stop();
       tokens.stop();
       await http.close();
+      await metricsHttp?.close();
       await outbox.stop();
       await events.close();
       await orm.close(true);

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import type { FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 
 /**
  * Query parameters whose values are credentials or bind one (OAuth codes and states, tokens, client
@@ -85,4 +87,24 @@ export function loggerOptions(level: string, stream?: Writable): FastifyServerOp
       }),
     },
   };
+}
+
+/** The header a request id comes in on and goes back out on. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+const USABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The id of a request, on every log line of it: the caller's `X-Request-Id` when it is a plain token
+ * (a proxy's or the client's, so that logs join up), else a fresh UUID; never a value that could
+ * forge log content.
+ */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && USABLE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Adds fields (the client id, the GraphQL operation) to the rest of a request's log lines, "request completed" included. */
+export function bindRequestLog(request: FastifyRequest, reply: FastifyReply | undefined, bindings: Record<string, unknown>): void {
+  request.log = request.log.child(bindings);
+  if (reply) reply.log = request.log;
 }

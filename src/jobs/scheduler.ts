@@ -169,6 +169,11 @@ export class Scheduler {
     this.timer.unref();
   }
 
+  /** Whether this instance polls for due jobs (readiness). */
+  get running(): boolean {
+    return this.timer !== null;
+  }
+
   /** Stops polling and waits for the runs under way. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -115,7 +115,7 @@ export class AuthorizationService {
     const clientId = single(params, 'client_id');
     if (clientId.repeated || !clientId.value) return { kind: 'invalid', message: 'The request does not name the application (client_id).' };
     const client = await this.tokens.findClient(clientId.value);
-    if (!client) return { kind: 'invalid', message: 'The application that sent you here is not known to Paygrid.' };
+    if (!client || client.disabledAt) return { kind: 'invalid', message: 'The application that sent you here is not known to Paygrid.' };
 
     const redirect = single(params, 'redirect_uri');
     if (redirect.repeated || !redirect.value) return { kind: 'invalid', message: 'The request does not say where to send you back (redirect_uri).' };

@@ -44,4 +44,22 @@ export class Client {
 
   @Property({ type: 'datetime' })
   createdAt: Date = new Date();
+
+  /** Set by an operator: the client's tokens were revoked and it can get no new one. */
+  @Property({ type: 'datetime', nullable: true })
+  disabledAt: Date | null = null;
+
+  /** The secret before the last rotation, still accepted until `previousSecretUntil` (the overlap). */
+  @Property({ type: 'string', length: 64, nullable: true })
+  previousSecretHash: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  previousSecretUntil: Date | null = null;
+
+  /** The webhook key before the last rotation: deliveries carry a signature with it too until `previousWebhookSecretUntil`. */
+  @Property({ type: 'string', length: 100, nullable: true })
+  previousWebhookSecret: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  previousWebhookSecretUntil: Date | null = null;
 }

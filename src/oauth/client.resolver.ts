@@ -25,6 +25,9 @@ export class ClientView {
       'Key that signs your webhooks and callbacks (Standard Webhooks `whsec_…`; also the HMAC key of `iumicash-signature` and `BI-Signature`). Shown only to your own client-credentials token holding a scope that creates what sends them (payments:write, payments:admin or orders:write); null for any other token.',
   })
   webhookSecret!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Where your PAYMENT_STATE_UPDATED webhooks go (set with setWebhookUrl); null: none are sent.' })
+  webhookUrl!: string | null;
 }
 
 @Resolver(() => ClientView)
@@ -42,6 +45,7 @@ export class ClientResolver {
       scopes: client.scopes,
       redirectUris: client.redirectUris,
       webhookSecret: can(caller, 'readSecret', self) ? client.webhookSecret : null,
+      webhookUrl: client.webhookUrl,
     };
   }
 }

@@ -21,6 +21,8 @@ export enum Scope {
    * only issued bound to one payment (Powens `payments:validate`).
    */
   PAYMENTS_VALIDATE = 'payments:validate',
+  /** Operator: create, read, change, disable clients and rotate their secrets. */
+  CLIENTS_MANAGE = 'clients:manage',
 }
 
 /** How the consent page words each scope for a payer. */
@@ -36,6 +38,7 @@ export const SCOPE_WORDING: Record<Scope, string> = {
   [Scope.ORDERS_RECURRENT]: 'Charge your account for its orders without asking you each time',
   [Scope.PAYMENTS_ADMIN]: 'Create bank payments to be validated by a payer, and follow them',
   [Scope.PAYMENTS_VALIDATE]: 'Show and validate one bank payment',
+  [Scope.CLIENTS_MANAGE]: 'Manage the applications registered with the platform (operator)',
 };
 
 export const ALL_SCOPES: readonly string[] = Object.values(Scope);
@@ -53,7 +56,10 @@ export const MERCHANT_SCOPES: readonly Scope[] = [
 /** Scopes that exist only bound to one payment: no client may hold them or ask for them for itself. */
 export const PAYMENT_BOUND_SCOPES: readonly Scope[] = [Scope.PAYMENTS_VALIDATE];
 
-export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ];
+export const OPERATOR_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.ACCOUNTS_READ, Scope.CLIENTS_MANAGE];
+
+/** Scopes that make a client an operator: only an operator (or the bootstrap command) gives them. */
+export const OPERATOR_ONLY_SCOPES: readonly Scope[] = [Scope.LEDGER_FUND, Scope.LEDGER_READ, Scope.CLIENTS_MANAGE];
 
 /** What a merchant may ask a payer to consent to (authorization code grant). */
 export const PAYER_CONSENT_SCOPES: readonly Scope[] = [

@@ -170,14 +170,19 @@ export class TokenService {
    * which is why its grants need PKCE.
    */
   async authenticateClient(clientId: string, secret: string | null): Promise<Client> {
-    const client = await this.findClient(clientId);
+    const found = await this.findClient(clientId);
+    // A disabled client authenticates as an unknown one would: it gets no new token.
+    const client = found?.disabledAt ? null : found;
     if (secret === null) {
       if (!client?.isPublic) throw new OAuthError('invalid_client', 'Client authentication failed.');
       return client;
     }
-    const expected = Buffer.from(client?.secretHash ?? sha256(`absent:${clientId}`), 'hex');
     const given = Buffer.from(sha256(secret), 'hex');
-    if (!timingSafeEqual(expected, given) || !client) throw new OAuthError('invalid_client', 'Client authentication failed.');
+    const current = timingSafeEqual(Buffer.from(client?.secretHash ?? sha256(`absent:${clientId}`), 'hex'), given);
+    // During a rotation's overlap the previous secret works too.
+    const overlap = !!client?.previousSecretHash && !!client.previousSecretUntil && client.previousSecretUntil.getTime() > this.clock.now().getTime();
+    const previous = timingSafeEqual(Buffer.from(overlap ? client!.previousSecretHash! : sha256(`absent:${clientId}`), 'hex'), given) && overlap;
+    if (!(current || previous) || !client) throw new OAuthError('invalid_client', 'Client authentication failed.');
     return client;
   }
 

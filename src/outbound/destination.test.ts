@@ -86,9 +86,9 @@ describe('destination addresses', () => {
 });
 
 describe('the deployment default', () => {
-  it('refuses loopback unless OUTBOUND_ALLOW_LOOPBACK is exactly "true"', () => {
+  it('refuses loopback unless OUTBOUND_ALLOW_LOOPBACK is exactly "true", and refuses a start on any other value', () => {
     assert.equal(loadConfig({}).outboundAllowLoopback, false);
-    assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: '1' }).outboundAllowLoopback, false);
+    assert.throws(() => loadConfig({ OUTBOUND_ALLOW_LOOPBACK: '1' }), /OUTBOUND_ALLOW_LOOPBACK must be "true" or "false", not "1"/);
     assert.equal(loadConfig({ OUTBOUND_ALLOW_LOOPBACK: 'true' }).outboundAllowLoopback, true);
   });
 });

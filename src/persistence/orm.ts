@@ -4,6 +4,7 @@ import { MikroORM, type Options } from '@mikro-orm/core';
 import { BetterSqliteDriver } from '@mikro-orm/better-sqlite';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
+import { Client as PgClient } from 'pg';
 import { Client } from '../oauth/client.entity';
 import { AccessToken } from '../oauth/access-token.entity';
 import { AuthorizationCode } from '../oauth/authorization-code.entity';
@@ -116,14 +117,45 @@ export function ormOptions({ databaseUrl, onQuery }: OrmOptions): Options {
   return { ...common, driver: BetterSqliteDriver, dbName: file };
 }
 
-/** Connects and brings the schema up to date: every start runs the pending migrations. */
-export async function openDatabase(options: OrmOptions): Promise<{ orm: MikroORM; applied: string[] }> {
+/** Key of the PostgreSQL advisory lock that instances starting together take around migrating. */
+const MIGRATION_LOCK_KEY = 0x70617967; // "payg"
+
+/**
+ * Connects and, unless `migrate` is false, brings the schema up to date. On PostgreSQL the migrator
+ * runs under a session advisory lock, so that instances starting together migrate once: the others
+ * wait, then find nothing pending. (SQLite has one writer, whose transaction already serializes it.)
+ */
+export async function openDatabase(options: OrmOptions & { migrate?: boolean }): Promise<{ orm: MikroORM; applied: string[] }> {
   const orm = await MikroORM.init(ormOptions(options));
   if (databaseKind(options.databaseUrl) === 'sqlite') {
     // WAL lets readers run beside the single writer; the busy timeout covers a second process.
     await orm.em.getConnection().execute('pragma journal_mode = WAL');
     await orm.em.getConnection().execute('pragma busy_timeout = 5000');
   }
-  const applied = await orm.getMigrator().up();
-  return { orm, applied: applied.map((m) => m.name) };
+  if (options.migrate === false) return { orm, applied: [] };
+  try {
+    return { orm, applied: await migrate(orm, options.databaseUrl) };
+  } catch (error) {
+    await orm.close(true);
+    throw error;
+  }
+}
+
+async function migrate(orm: MikroORM, databaseUrl: string): Promise<string[]> {
+  if (databaseKind(databaseUrl) === 'sqlite') return (await orm.getMigrator().up()).map((m) => m.name);
+  // The lock is held by a connection of its own: the migrator takes pool connections of its choosing.
+  const lock = new PgClient({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return (await orm.getMigrator().up()).map((m) => m.name);
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.end();
+  }
+}
+
+/** Migrations not yet applied (readiness reports them when migrating on start is off). */
+export async function pendingMigrations(orm: MikroORM): Promise<string[]> {
+  return (await orm.getMigrator().getPendingMigrations()).map((m) => m.name);
 }

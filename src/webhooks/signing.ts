@@ -33,14 +33,18 @@ function isoSeconds(instant: Date): string {
  * - `iumicash`: `iumicash-signature` = hex HMAC-SHA256 of the raw body.
  * - `powens`: `BI-Signature-Date` and `BI-Signature` = base64 HMAC-SHA256 of
  *   `POST.<path>.<BI-Signature-Date>.<raw body>`.
+ * With `previousSecret` (a rotation's overlap) the Standard Webhooks header carries a second signature.
  * The two provider schemes key their HMAC with the secret string itself (its UTF-8 bytes), as those
  * providers do with the secret they hand out, so that a merchant's existing verification code works.
  */
-export function signatureHeaders(secret: string, message: WebhookMessage): Record<string, string> {
+export function signatureHeaders(secret: string, message: WebhookMessage, previousSecret: string | null = null): Record<string, string> {
+  const standard = (key: string) => new Webhook(key).sign(message.id, message.timestamp, message.body);
   const headers: Record<string, string> = {
     'webhook-id': message.id,
     'webhook-timestamp': String(Math.floor(message.timestamp.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(message.id, message.timestamp, message.body),
+    // During a key rotation's overlap both signatures are sent, space-delimited, as Standard Webhooks
+    // allows: a receiver holding either key verifies the request.
+    'webhook-signature': previousSecret ? `${standard(secret)} ${standard(previousSecret)}` : standard(secret),
   };
   switch (message.scheme) {
     case SignatureScheme.IUMICASH:

@@ -193,18 +193,19 @@ export class WebhookService {
     const delivery = await em.findOne(WebhookDelivery, { id: job.deliveryId });
     // Already recorded: the run that made this attempt stopped before it could mark its job done.
     if (!awaits(delivery, job)) return;
-    const client = await em.findOne(Client, { id: delivery.clientId }, { fields: ['webhookSecret'] });
+    const client = await em.findOne(Client, { id: delivery.clientId }, { fields: ['webhookSecret', 'previousWebhookSecret', 'previousWebhookSecretUntil'] });
     if (!client) throw new Error(`client ${delivery.clientId} of delivery ${delivery.id} not found`);
     const attemptedAt = this.clock.now();
-    const outcome = await this.post(delivery, client.webhookSecret, attemptedAt);
+    const overlapping = client.previousWebhookSecret && client.previousWebhookSecretUntil && client.previousWebhookSecretUntil > attemptedAt;
+    const outcome = await this.post(delivery, client.webhookSecret, attemptedAt, overlapping ? client.previousWebhookSecret : null);
     await this.record(job, attemptedAt, outcome);
   }
 
-  private async post(delivery: WebhookDelivery, secret: string, attemptedAt: Date): Promise<Outcome> {
+  private async post(delivery: WebhookDelivery, secret: string, attemptedAt: Date, previousSecret: string | null): Promise<Outcome> {
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Paygrid-Webhooks/1',
-      ...signatureHeaders(secret, { id: delivery.id, timestamp: attemptedAt, body: delivery.body, url: delivery.url, scheme: delivery.scheme }),
+      ...signatureHeaders(secret, { id: delivery.id, timestamp: attemptedAt, body: delivery.body, url: delivery.url, scheme: delivery.scheme }, previousSecret),
     };
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
