@@ -154,6 +154,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     deposit: { who: 'merchant', args: () => ({ id: ids.deposit }) },
     kycProfile: { who: 'merchant', args: () => ({ id: 'kyc_none' }) },
     ledgerReport: { who: 'operator', args: () => ({}) },
+    peers: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
     payer: { who: 'payer', args: () => ({}) },
     payment: { who: 'merchant', args: () => ({ id: ids.payment }) },
@@ -172,6 +173,12 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     authorizePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('auth') } }) },
     executePayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('exec') } }) },
     cancelPayment: { who: 'merchant', args: () => ({ input: { paymentId: ids.payment, idempotencyKey: fresh('cancel') } }) },
+    createPeer: {
+      who: 'operator',
+      args: () => ({
+        input: { name: 'Hostile peer', opOrigin: `http://127.0.0.1:${40000 + ++n}`, assetCode: 'EUR', creditLimit: '10.00', walletAddress: 'http://127.0.0.1:9/.well-known/pay', keys: [{ kid: fresh('peer-key'), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] },
+      }),
+    },
     fundAccount: { who: 'operator', args: () => ({ input: { accountId: ids.buyer, amount: '1.00', reference: 'deposit', idempotencyKey: fresh('fund') } }) },
     createOrder: {
       who: 'payer',

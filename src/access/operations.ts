@@ -16,6 +16,8 @@ export const OPERATION_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'Query.webhookDeliveries': [Scope.PAYMENTS_READ],
   'Query.webhookDelivery': [Scope.PAYMENTS_READ],
   'Query.ledgerReport': [Scope.LEDGER_READ],
+  'Query.peers': [Scope.LEDGER_READ],
+  'Mutation.createPeer': [Scope.LEDGER_FUND],
   'Query.payer': [Scope.PROFILE],
   'Query.viewer': [],
   'Query.deposit': [Scope.PAYMENTS_READ],

@@ -35,6 +35,8 @@ import type { WalletAddressService } from '../open-payments/wallet-addresses/wal
 import type { WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
 import type { GrantAccessService } from '../open-payments/grants/grant-access';
 import type { GrantService } from '../open-payments/grants/grant.service';
+import type { PeerService } from '../open-payments/peering/peer.service';
+import type { SignatureVerifier } from '../open-payments/signatures/http-signatures';
 
 export interface Services {
   db: Database;
@@ -60,6 +62,8 @@ export interface Services {
   walletAddresses: WalletAddressService;
   grants: GrantService;
   grantAccess: GrantAccessService;
+  signatures: SignatureVerifier;
+  peers: PeerService;
 }
 
 /**

@@ -53,6 +53,8 @@ import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
 import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPaymentsPages } from '../open-payments/open-payments-auth';
 import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
+import { PeerService } from '../open-payments/peering/peer.service';
+import { registerPeerRoutes } from '../open-payments/peering/peer.routes';
 import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 
 export interface App {
@@ -151,6 +153,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhooks,
     ...openPaymentsAuth,
     ...openPaymentsResources,
+    peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock),
   };
 
   const schema = await buildPaygridSchema();
@@ -254,6 +257,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
   await registerResourceServerRoutes(http, services);
+  await registerPeerRoutes(http, services.peers, services.signatures);
   registerTokenRoutes(http, {
     tokens,
     authorization: services.authorization,

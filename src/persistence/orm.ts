@@ -33,6 +33,7 @@ import { GrantSpend } from '../open-payments/outgoing-payments/grant-spend.entit
 import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
 import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
 import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
+import { Peer, PeerTransfer } from '../open-payments/peering/peer.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -67,6 +68,8 @@ export const ENTITIES = [
   GnapGrant,
   GnapAccessToken,
   SeenSignature,
+  Peer,
+  PeerTransfer,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

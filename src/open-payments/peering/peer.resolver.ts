@@ -1,0 +1,26 @@
+import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { can } from '../../access';
+import { notAllowed, principal, type Context } from '../../graphql/context';
+import { mutate } from '../../graphql/mutation';
+import { CreatePeerInput, PeerPayload, PeerView, peerView } from './peer.types';
+
+@Resolver(() => PeerView)
+export class PeerResolver {
+  @Authorized()
+  @Query(() => [PeerView], { description: 'Operator: the peer instances this one settles with, oldest first.' })
+  async peers(@Ctx() ctx: Context): Promise<PeerView[]> {
+    if (!can(principal(ctx), 'read', { kind: 'peering' })) throw notAllowed('Only the operator reads the peers.');
+    const peers = await ctx.services.peers.list();
+    return Promise.all(peers.map(async (p) => peerView(p, await ctx.services.peers.position(p))));
+  }
+
+  @Authorized()
+  @Mutation(() => PeerPayload, { description: 'Operator: configures a peer instance (its origin, asset, credit limit and signing keys).' })
+  async createPeer(@Arg('input', { description: 'The peer.' }) input: CreatePeerInput, @Ctx() ctx: Context): Promise<PeerPayload> {
+    if (!can(principal(ctx), 'manage', { kind: 'peering' })) throw notAllowed('Only the operator configures peers.');
+    return mutate<PeerPayload>(async () => {
+      const peer = await ctx.services.peers.create({ ...input, keys: input.keys.map((k) => ({ ...k })) });
+      return { peer: peerView(peer, 0n) };
+    }, { peer: null });
+  }
+}
