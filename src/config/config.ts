@@ -74,6 +74,10 @@ export interface Config {
   opClientKeyCacheSeconds: number;
   /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
   opClientFetchTimeoutMs: number;
+  /** Peering: the public name of this instance's wallet address, `/.well-known/pay` (PEER_INSTANCE_NAME). */
+  peerInstanceName: string;
+  /** Peering: the asset the instance wallet address shows (PEER_INSTANCE_ASSET). */
+  peerInstanceAsset: string;
   /** GNAP: how long the account holder has to approve an interactive grant (GNAP_INTERACTION_SECONDS). */
   gnapInteractionSeconds: number;
   /** GNAP: lifetime of an access token (GNAP_ACCESS_TOKEN_SECONDS). */
@@ -139,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     opSignatureWindowSeconds: positiveInteger(env, 'OP_SIGNATURE_WINDOW_SECONDS', 300),
     opClientKeyCacheSeconds: positiveInteger(env, 'OP_CLIENT_KEY_CACHE_SECONDS', 30),
     opClientFetchTimeoutMs: positiveInteger(env, 'OP_CLIENT_FETCH_TIMEOUT_MS', 3_000),
+    peerInstanceName: env.PEER_INSTANCE_NAME ?? 'Paygrid',
+    peerInstanceAsset: env.PEER_INSTANCE_ASSET ?? 'EUR',
     gnapInteractionSeconds: positiveInteger(env, 'GNAP_INTERACTION_SECONDS', 600),
     gnapAccessTokenSeconds: positiveInteger(env, 'GNAP_ACCESS_TOKEN_SECONDS', 600),
     gnapContinueWaitSeconds: positiveInteger(env, 'GNAP_CONTINUE_WAIT_SECONDS', 5),

@@ -55,6 +55,10 @@ import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPay
 import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
 import { PeerService } from '../open-payments/peering/peer.service';
 import { registerPeerRoutes } from '../open-payments/peering/peer.routes';
+import { InstanceIdentity } from '../open-payments/peering/instance-identity';
+import { PeerClient } from '../open-payments/peering/peer-client';
+import { PeerSending } from '../open-payments/peering/peer-sending';
+import { currencyAsset } from '../money/money';
 import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 
 export interface App {
@@ -134,6 +138,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
   const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses }, config);
+  const instanceIdentity = new InstanceIdentity(db, () => publicUrl.base(), clock);
+  const peerClient = new PeerClient(outbound, instanceIdentity, clock);
   const services: Services = {
     db,
     clock,
@@ -153,8 +159,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     webhooks,
     ...openPaymentsAuth,
     ...openPaymentsResources,
-    peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock),
+    peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock, peerClient),
   };
+
+  services.quotes.useRemoteReceivers(services.peers);
+  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls));
 
   const schema = await buildPaygridSchema();
   const rules = [...specifiedRules, ...queryLimits()];
@@ -257,7 +266,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
   await registerResourceServerRoutes(http, services);
-  await registerPeerRoutes(http, services.peers, services.signatures);
+  await registerPeerRoutes(http, services.peers, services.signatures, {
+    identity: instanceIdentity,
+    publicName: config.peerInstanceName,
+    ...currencyAsset(config.peerInstanceAsset, 'PEER_INSTANCE_ASSET'),
+    authServer: () => publicUrl.to('/gnap'),
+    resourceServer: () => publicUrl.to('/op'),
+  });
   registerTokenRoutes(http, {
     tokens,
     authorization: services.authorization,

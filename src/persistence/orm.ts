@@ -34,6 +34,7 @@ import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-address
 import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
 import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
 import { Peer, PeerTransfer } from '../open-payments/peering/peer.entity';
+import { InstanceKey } from '../open-payments/peering/instance-key.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -70,6 +71,7 @@ export const ENTITIES = [
   SeenSignature,
   Peer,
   PeerTransfer,
+  InstanceKey,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

@@ -2,19 +2,42 @@ import type { FastifyInstance } from 'fastify';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { registerOpenPaymentsScope } from '../http/open-payments-scope';
 import { signatureKeyId, signedRequestOf, type SignatureVerifier } from '../signatures/http-signatures';
+import { INSTANCE_WALLET_PATH, type InstanceIdentity } from './instance-identity';
 import type { PeerService, PeerTransferRequest } from './peer.service';
 
 export const PEER_TRANSFERS_PATH = '/peer/v1/transfers';
 
+export interface InstanceWalletDocument {
+  identity: InstanceIdentity;
+  publicName: string;
+  assetCode: string;
+  assetScale: number;
+  authServer: () => string;
+  resourceServer: () => string;
+}
+
 /**
- * The receiving side of peer transfers: `POST /peer/v1/transfers`, signed (RFC 9421, as Open
+ * The instance wallet address (`/.well-known/pay` and its jwks.json, public): who this instance is
+ * when it acts as an Open Payments client of a peer, and the key its peer transfers are signed with.
+ * Then the receiving side of peer transfers: `POST /peer/v1/transfers`, signed (RFC 9421, as Open
  * Payments signs) with a key of a configured peer. 201 for a new transfer, 200 for a repeat of its
  * id; a 4xx is a definite refusal (nothing moved), a 5xx may be retried with the same id.
  */
-export async function registerPeerRoutes(app: FastifyInstance, peers: PeerService, signatures: SignatureVerifier): Promise<void> {
+export async function registerPeerRoutes(app: FastifyInstance, peers: PeerService, signatures: SignatureVerifier, instance: InstanceWalletDocument): Promise<void> {
   await registerOpenPaymentsScope(
     app,
     (scope) => {
+      scope.get(INSTANCE_WALLET_PATH, async (_request, reply) =>
+        reply.send({
+          id: instance.identity.walletAddressUrl(),
+          publicName: instance.publicName,
+          assetCode: instance.assetCode,
+          assetScale: instance.assetScale,
+          authServer: instance.authServer(),
+          resourceServer: instance.resourceServer(),
+        }),
+      );
+      scope.get(`${INSTANCE_WALLET_PATH}/jwks.json`, async (_request, reply) => reply.send({ keys: [(await instance.identity.key()).jwk] }));
       scope.post(PEER_TRANSFERS_PATH, async (request, reply) => {
         const signed = signedRequestOf(request);
         const keyId = signatureKeyId(signed);

@@ -7,6 +7,8 @@ import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import type { IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
+import type { RemoteReceiver, RemoteReceivers } from '../quotes/quote.service';
+import type { PeerClient } from './peer-client';
 import { IncomingPaymentState } from '../incoming-payments/incoming-payment.states';
 import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
 import { validateJwk } from '../wallet-addresses/jwk';
@@ -60,13 +62,36 @@ function originOf(value: unknown, field: string): string {
  * peer's signed transfer credits one of our incoming payments from that peer's account, once per
  * transfer id, within the peer's credit line, in one transaction.
  */
-export class PeerService {
+export class PeerService implements RemoteReceivers {
   constructor(
     private readonly db: Database,
     private readonly ledger: LedgerService,
     private readonly incoming: IncomingPaymentService,
     private readonly clock: Clock,
+    private readonly client: PeerClient,
   ) {}
+
+  /** A receiver on a configured peer, read from its resource server; null when its origin is no peer's. */
+  async resolve(url: string, field: string): Promise<RemoteReceiver | null> {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return null;
+    }
+    const peer = (await this.list()).find((p) => p.opOrigin === origin);
+    if (!peer) return null;
+    const ip = await this.client.readIncomingPayment(peer, url);
+    const paymentId = url.slice(url.lastIndexOf('/') + 1);
+    const expiresAt = ip.expiresAt ? new Date(ip.expiresAt) : null;
+    if (ip.id !== url || !/^pay_[A-Z0-9]{26}$/.test(paymentId)) throw new PaygridError(ErrorCode.RECEIVER_INVALID, field, 'The peer did not answer with this incoming payment.');
+    if (ip.completed || (expiresAt && expiresAt.getTime() <= this.clock.now().getTime())) throw new PaygridError(ErrorCode.RECEIVER_INVALID, field, `The incoming payment is ${ip.completed ? 'completed' : 'expired'}.`);
+    if (ip.receivedAmount.assetCode !== peer.assetCode || ip.receivedAmount.assetScale !== peer.assetScale) {
+      throw new PaygridError(ErrorCode.ASSET_MISMATCH, field, `The receiver expects ${ip.receivedAmount.assetCode}; this peer settles in ${peer.assetCode}.`);
+    }
+    const remaining = ip.incomingAmount ? BigInt(ip.incomingAmount.value) - BigInt(ip.receivedAmount.value) : null;
+    return { url, paymentId, peerId: peer.id, assetCode: peer.assetCode, assetScale: peer.assetScale, remaining, expiresAt };
+  }
 
   async create(input: CreatePeer): Promise<Peer> {
     const name = String(input.name ?? '').trim();
