@@ -349,6 +349,7 @@ describe('access matrix: every face of every object kind answers as the policy s
     },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
     { operation: 'Query.peers', kind: 'peering', action: 'read', run: readFace(`{ peers { id } }`, (d) => d?.peers) },
+    { operation: 'Query.peerPositions', kind: 'peering', action: 'read', run: readFace(`{ peerPositions { position } }`, (d) => d?.peerPositions) },
     {
       operation: 'Mutation.createPeer',
       kind: 'peering',

@@ -155,6 +155,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     kycProfile: { who: 'merchant', args: () => ({ id: 'kyc_none' }) },
     ledgerReport: { who: 'operator', args: () => ({}) },
     peers: { who: 'operator', args: () => ({}) },
+    peerPositions: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
     payer: { who: 'payer', args: () => ({}) },
     payment: { who: 'merchant', args: () => ({ id: ids.payment }) },

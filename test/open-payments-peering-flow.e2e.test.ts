@@ -186,6 +186,17 @@ describe('Open Payments between two Paygrid instances', () => {
     await assertBooksBalance(receiver);
   });
 
+  it('reconciles: each side fetches the other’s view of their position, and the difference is zero', async () => {
+    for (const [on, peerId] of [[sender, peerOnSender], [receiver, peerOnReceiver]] as const) {
+      const { peerPositions } = await on.server.ok(on.operator.token, `{ peerPositions { peer { id } position peerPosition difference } }`);
+      const row = peerPositions.find((p: any) => p.peer.id === peerId);
+      assert.equal(BigInt(row.position), await position(on, peerId));
+      assert.equal(BigInt(row.peerPosition), -BigInt(row.position));
+      assert.equal(row.difference, '0');
+      assert.notEqual(row.position, '0', 'money moved between them');
+    }
+  });
+
   it('refuses to quote a receiver on an instance that is not a peer', async () => {
     await assert.rejects(quoteFor('http://127.0.0.1:9/op/incoming-payments/pay_01JZ0000000000000000000000'), (error: any) => error.status === 400 || error.status === 404);
   });

@@ -17,6 +17,7 @@ export const OPERATION_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'Query.webhookDelivery': [Scope.PAYMENTS_READ],
   'Query.ledgerReport': [Scope.LEDGER_READ],
   'Query.peers': [Scope.LEDGER_READ],
+  'Query.peerPositions': [Scope.LEDGER_READ],
   'Mutation.createPeer': [Scope.LEDGER_FUND],
   'Query.payer': [Scope.PROFILE],
   'Query.viewer': [],

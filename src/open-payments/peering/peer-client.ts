@@ -4,7 +4,7 @@ import { ErrorCode, PaygridError } from '../../shared/errors';
 import { signRequest } from '../signatures/http-signatures';
 import type { InstanceIdentity } from './instance-identity';
 import type { Peer } from './peer.entity';
-import { PEER_TRANSFERS_PATH } from './peer.routes';
+import { PEER_POSITION_PATH, PEER_TRANSFERS_PATH } from './peer.routes';
 
 /** An incoming payment on a peer, as its resource server shows it to an authenticated reader. */
 export interface RemoteIncomingPayment {
@@ -52,6 +52,14 @@ export class PeerClient {
     if (response.status === 200 || response.status === 201) return { kind: 'credited', answer: json };
     if (response.status >= 400 && response.status < 500) return { kind: 'refused', status: response.status, code: String((json.error as { code?: unknown } | undefined)?.code ?? 'refused') };
     throw new Error(`The peer answered ${response.status}`);
+  }
+
+  /** The peer's position for this instance as its books show it (what we owe it, from its side), in minor units. */
+  async fetchPosition(peer: Peer): Promise<bigint> {
+    const response = await this.signed({ method: 'GET', url: `${peer.opOrigin}${PEER_POSITION_PATH}` });
+    const position = parse(response).position;
+    if (response.status !== 200 || typeof position !== 'string' || !/^-?\d+$/.test(position)) throw new Error(`The peer answered ${response.status} without a position`);
+    return BigInt(position);
   }
 
   private async readToken(peer: Peer, url: string): Promise<string> {

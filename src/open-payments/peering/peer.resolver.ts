@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { can } from '../../access';
 import { notAllowed, principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
-import { CreatePeerInput, PeerPayload, PeerView, peerView } from './peer.types';
+import { CreatePeerInput, PeerPayload, PeerPositionView, PeerView, peerView } from './peer.types';
 
 @Resolver(() => PeerView)
 export class PeerResolver {
@@ -12,6 +12,13 @@ export class PeerResolver {
     if (!can(principal(ctx), 'read', { kind: 'peering' })) throw notAllowed('Only the operator reads the peers.');
     const peers = await ctx.services.peers.list();
     return Promise.all(peers.map(async (p) => peerView(p, await ctx.services.peers.position(p))));
+  }
+
+  @Authorized()
+  @Query(() => [PeerPositionView], { description: 'Operator: reconciliation, each peer’s position in both instances’ books and the difference.' })
+  async peerPositions(@Ctx() ctx: Context): Promise<PeerPositionView[]> {
+    if (!can(principal(ctx), 'read', { kind: 'peering' })) throw notAllowed('Only the operator reads the peers.');
+    return (await ctx.services.peers.reconcile()).map((r) => ({ ...r, peer: peerView(r.peer, r.position) }));
   }
 
   @Authorized()

@@ -6,6 +6,7 @@ import { INSTANCE_WALLET_PATH, type InstanceIdentity } from './instance-identity
 import type { PeerService, PeerTransferRequest } from './peer.service';
 
 export const PEER_TRANSFERS_PATH = '/peer/v1/transfers';
+export const PEER_POSITION_PATH = '/peer/v1/position';
 
 export interface InstanceWalletDocument {
   identity: InstanceIdentity;
@@ -38,6 +39,15 @@ export async function registerPeerRoutes(app: FastifyInstance, peers: PeerServic
         }),
       );
       scope.get(`${INSTANCE_WALLET_PATH}/jwks.json`, async (_request, reply) => reply.send({ keys: [(await instance.identity.key()).jwk] }));
+      // The calling peer's position in our books, for its reconciliation (signed with its key, like transfers).
+      scope.get(PEER_POSITION_PATH, async (request, reply) => {
+        const signed = signedRequestOf(request);
+        const keyId = signatureKeyId(signed);
+        const peer = keyId ? await peers.byKeyId(keyId) : null;
+        if (!peer) throw new PaygridError(ErrorCode.SIGNATURE_INVALID, null, 'The request is not signed with a key of a configured peer.');
+        await signatures.verify(signed, peer.keys);
+        return reply.send({ assetCode: peer.assetCode, assetScale: peer.assetScale, position: (await peers.position(peer)).toString() });
+      });
       scope.post(PEER_TRANSFERS_PATH, async (request, reply) => {
         const signed = signedRequestOf(request);
         const keyId = signatureKeyId(signed);

@@ -129,6 +129,21 @@ export class PeerService implements RemoteReceivers {
   }
 
   /**
+   * Both sides' view of the position with each peer: ours, theirs (fetched, signed; null when the
+   * peer cannot be reached) and the difference, which is zero when the books mirror.
+   */
+  async reconcile(): Promise<Array<{ peer: Peer; position: bigint; peerPosition: bigint | null; difference: bigint | null }>> {
+    const peers = await this.list();
+    return Promise.all(
+      peers.map(async (peer) => {
+        const position = await this.position(peer);
+        const peerPosition = await this.client.fetchPosition(peer).catch(() => null);
+        return { peer, position, peerPosition, difference: peerPosition === null ? null : position + peerPosition };
+      }),
+    );
+  }
+
+  /**
    * Credits the incoming payment a peer's transfer names, from the peer's account. A repeat of a
    * transfer id answers as the first did (a different request under it is refused); an incoming
    * payment that cannot take the amount, another asset, or a peer past its credit line is refused

@@ -81,3 +81,18 @@ export class PeerPayload {
   @Field(() => [UserError], { description: 'Business errors; empty on success.' })
   userErrors!: UserError[];
 }
+
+@ObjectType({ description: 'The position with one peer as both books show it.' })
+export class PeerPositionView {
+  @Field(() => PeerView, { description: 'The peer.' })
+  peer!: PeerView;
+
+  @Field(() => MinorUnitsScalar, { description: 'What it owes this instance, in this instance’s books.' })
+  position!: bigint;
+
+  @Field(() => MinorUnitsScalar, { nullable: true, description: 'What this instance owes it, in its books (fetched, signed); null when it cannot be reached.' })
+  peerPosition!: bigint | null;
+
+  @Field(() => MinorUnitsScalar, { nullable: true, description: 'position + peerPosition: "0" when the two books mirror.' })
+  difference!: bigint | null;
+}
