@@ -351,6 +351,18 @@ describe('access matrix: every face of every object kind answers as the policy s
     { operation: 'Query.peers', kind: 'peering', action: 'read', run: readFace(`{ peers { id } }`, (d) => d?.peers) },
     { operation: 'Query.peerPositions', kind: 'peering', action: 'read', run: readFace(`{ peerPositions { position } }`, (d) => d?.peerPositions) },
     {
+      operation: 'Mutation.recordPeerSettlement',
+      kind: 'peering',
+      action: 'manage',
+      run: async (who) => {
+        const result = await gql(who.token!, `mutation($input: RecordPeerSettlementInput!) { recordPeerSettlement(input: $input) { userErrors { code } } }`, {
+          input: { peerId: 'peer_none', amount: '1.00', direction: 'RECEIVED', idempotencyKey: key() },
+        });
+        // The operator is let through to the peer lookup (NOT_FOUND in userErrors); anyone else is refused outright.
+        return result.errors?.length ? 'refused' : 'allowed';
+      },
+    },
+    {
       operation: 'Mutation.createPeer',
       kind: 'peering',
       action: 'manage',

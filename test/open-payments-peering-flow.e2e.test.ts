@@ -197,6 +197,28 @@ describe('Open Payments between two Paygrid instances', () => {
     }
   });
 
+  it('records an out-of-band settlement on each side: both positions come back to zero, and a repeat changes nothing', async () => {
+    const owed = await position(receiver, peerOnReceiver);
+    assert.ok(owed > 0n);
+    const amount = `${owed / 100n}.${String(owed % 100n).padStart(2, '0')}`;
+    const settle = (on: OpenPaymentsWorld, peerId: string, direction: string, idempotencyKey: string) =>
+      on.server.ok(on.operator.token, `mutation($input: RecordPeerSettlementInput!) { recordPeerSettlement(input: $input) { peer { position } userErrors { code field } } }`, {
+        input: { peerId, amount, direction, reference: 'bank transfer 42', idempotencyKey },
+      });
+    const paid = await settle(sender, peerOnSender, 'PAID', 'settle-1');
+    assert.deepEqual(paid.recordPeerSettlement.userErrors, []);
+    assert.equal(paid.recordPeerSettlement.peer.position, '0');
+    const got = await settle(receiver, peerOnReceiver, 'RECEIVED', 'settle-1');
+    assert.equal(got.recordPeerSettlement.peer.position, '0');
+    assert.equal((await settle(receiver, peerOnReceiver, 'RECEIVED', 'settle-1')).recordPeerSettlement.peer.position, '0', 'a repeat moves nothing');
+    const { peerPositions } = await sender.server.ok(sender.operator.token, `{ peerPositions { peer { id } position peerPosition difference } }`);
+    assert.deepEqual(peerPositions.find((p: any) => p.peer.id === peerOnSender), { peer: { id: peerOnSender }, position: '0', peerPosition: '0', difference: '0' });
+    const unknown = await sender.server.ok(sender.operator.token, `mutation { recordPeerSettlement(input: { peerId: "peer_none", amount: "1.00", direction: PAID, idempotencyKey: "settle-2" }) { peer { id } userErrors { code field } } }`);
+    assert.deepEqual(unknown.recordPeerSettlement.userErrors, [{ code: 'NOT_FOUND', field: ['peerId'] }]);
+    await assertBooksBalance(sender);
+    await assertBooksBalance(receiver);
+  });
+
   it('refuses to quote a receiver on an instance that is not a peer', async () => {
     await assert.rejects(quoteFor('http://127.0.0.1:9/op/incoming-payments/pay_01JZ0000000000000000000000'), (error: any) => error.status === 400 || error.status === 404);
   });

@@ -19,6 +19,7 @@ export const OPERATION_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'Query.peers': [Scope.LEDGER_READ],
   'Query.peerPositions': [Scope.LEDGER_READ],
   'Mutation.createPeer': [Scope.LEDGER_FUND],
+  'Mutation.recordPeerSettlement': [Scope.LEDGER_FUND],
   'Query.payer': [Scope.PROFILE],
   'Query.viewer': [],
   'Query.deposit': [Scope.PAYMENTS_READ],

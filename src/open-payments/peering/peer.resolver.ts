@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { can } from '../../access';
 import { notAllowed, principal, type Context } from '../../graphql/context';
 import { mutate } from '../../graphql/mutation';
-import { CreatePeerInput, PeerPayload, PeerPositionView, PeerView, peerView } from './peer.types';
+import { CreatePeerInput, PeerPayload, PeerPositionView, PeerView, RecordPeerSettlementInput, peerView } from './peer.types';
 
 @Resolver(() => PeerView)
 export class PeerResolver {
@@ -28,6 +28,17 @@ export class PeerResolver {
     return mutate<PeerPayload>(async () => {
       const peer = await ctx.services.peers.create({ ...input, keys: input.keys.map((k) => ({ ...k })) });
       return { peer: peerView(peer, 0n) };
+    }, { peer: null });
+  }
+
+  @Authorized()
+  @Mutation(() => PeerPayload, { description: 'Operator: records a settlement with a peer made outside Paygrid; the position shrinks by it.' })
+  async recordPeerSettlement(@Arg('input', { description: 'The peer, amount, direction and idempotency key.' }) input: RecordPeerSettlementInput, @Ctx() ctx: Context): Promise<PeerPayload> {
+    const who = principal(ctx);
+    if (!can(who, 'manage', { kind: 'peering' }) || who.kind !== 'operator') throw notAllowed('Only the operator records settlements.');
+    return mutate<PeerPayload>(async () => {
+      const peer = await ctx.services.peers.recordSettlement(who.clientId, input);
+      return { peer: peerView(peer, await ctx.services.peers.position(peer)) };
     }, { peer: null });
   }
 }

@@ -1,7 +1,9 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { LedgerService } from '../../ledger/ledger.service';
 import { Account } from '../../accounts/account.entity';
-import { currencyAsset, parseAmount } from '../../money/money';
+import { currencyAsset, normalizeAmount, parseAmount } from '../../money/money';
+import { TRANSFER_REFERENCE_MAX } from '../../ledger/transfer.entity';
+import { once, validateIdempotencyKey } from '../../shared/idempotency/idempotency';
 import type { Database } from '../../persistence/database';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
@@ -14,6 +16,21 @@ import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount
 import { validateJwk } from '../wallet-addresses/jwk';
 import type { Ed25519Jwk } from '../wallet-addresses/wallet-address.entity';
 import { Peer, PeerTransfer } from './peer.entity';
+
+/** Who paid whom outside Paygrid: the peer paid this instance, or this instance paid the peer. */
+export enum SettlementDirection {
+  RECEIVED = 'received',
+  PAID = 'paid',
+}
+
+export interface RecordSettlement {
+  peerId: string;
+  /** Decimal, in the asset's major units. */
+  amount: string;
+  direction: SettlementDirection;
+  reference?: string | null;
+  idempotencyKey: string;
+}
 
 export interface CreatePeer {
   name: string;
@@ -126,6 +143,41 @@ export class PeerService implements RemoteReceivers {
   async position(peer: Peer): Promise<bigint> {
     const account = await this.db.reader().findOneOrFail(Account, { id: peer.accountId });
     return -account.posted;
+  }
+
+  /**
+   * Records money that moved between the two instances out of band: posted between the peer's
+   * account and the settlement account (which stands for the world outside), so the position
+   * shrinks by it. Each side records its own half; a repeat of the key changes nothing.
+   */
+  async recordSettlement(operatorId: string, input: RecordSettlement): Promise<Peer> {
+    validateIdempotencyKey(input.idempotencyKey, 'idempotencyKey');
+    const reference = input.reference?.trim() || null;
+    if (reference && reference.length > TRANSFER_REFERENCE_MAX) throw new PaygridError(ErrorCode.REFERENCE_TOO_LONG, 'reference');
+    const amountText = normalizeAmount(input.amount, 'amount');
+    const peerId = await this.db.transaction(async (tx) => {
+      const { result } = await once(
+        tx,
+        { scope: `${operatorId}:idempotency`, key: input.idempotencyKey, keyField: 'idempotencyKey', operation: 'recordPeerSettlement', request: { peerId: input.peerId, amount: amountText, direction: input.direction, reference } },
+        async () => {
+          const peer = await tx.em.findOne(Peer, { id: input.peerId });
+          if (!peer) throw new PaygridError(ErrorCode.NOT_FOUND, 'peerId');
+          const amount = parseAmount(amountText, peer.assetScale, 'amount');
+          const settlement = await this.ledger.settlementAccount(tx, peer.assetCode, peer.assetScale);
+          const received = input.direction === SettlementDirection.RECEIVED;
+          await this.ledger.transfer(tx, {
+            debitAccountId: received ? settlement : peer.accountId,
+            creditAccountId: received ? peer.accountId : settlement,
+            purpose: 'peer_settlement',
+            legs: [{ amount, reference }],
+            field: 'amount',
+          });
+          return { peerId: peer.id };
+        },
+      );
+      return String(result.peerId);
+    });
+    return this.db.reader().findOneOrFail(Peer, { id: peerId });
   }
 
   /**

@@ -1,4 +1,5 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { SettlementDirection } from './peer.service';
 import { UserError } from '../../graphql/common.types';
 import { MinorUnitsScalar } from '../../graphql/scalars';
 import { JwkInput } from '../wallet-addresses/wallet-address.types';
@@ -95,4 +96,24 @@ export class PeerPositionView {
 
   @Field(() => MinorUnitsScalar, { nullable: true, description: 'position + peerPosition: "0" when the two books mirror.' })
   difference!: bigint | null;
+}
+
+registerEnumType(SettlementDirection, { name: 'SettlementDirection', description: 'Who paid whom outside Paygrid.' });
+
+@InputType({ description: 'Money that moved between this instance and a peer out of band.' })
+export class RecordPeerSettlementInput {
+  @Field(() => ID, { description: 'The peer, `peer_…`.' })
+  peerId!: string;
+
+  @Field({ description: 'A positive decimal in major units, e.g. "25.00".' })
+  amount!: string;
+
+  @Field(() => SettlementDirection, { description: '`received`: the peer paid this instance; `paid`: this instance paid the peer.' })
+  direction!: SettlementDirection;
+
+  @Field(() => String, { nullable: true, description: 'The outside payment’s reference, at most 200 characters.' })
+  reference?: string | null;
+
+  @Field({ description: 'A repeat with the same key changes nothing.' })
+  idempotencyKey!: string;
 }
