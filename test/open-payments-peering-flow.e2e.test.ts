@@ -173,7 +173,7 @@ describe('Open Payments between two Paygrid instances', () => {
     const owed = await position(receiver, peerOnReceiver);
     const ip = await newIncoming(String(10000n - owed + 100n));
     const quote = await quoteFor(ip.id);
-    const { grant } = await outgoingGrant(sender, sender.holders.alice, { debitAmount: EUR('20000') });
+    const { grant } = await outgoingGrant(sender, sender.holders.alice, { debitAmount: EUR(String(10000n - owed + 100n)) });
     const before = await balances(sender, sender.holders.alice.accountId);
     const paid = await sender.app.client.outgoingPayment.create({ url: `${sender.server.url}/op`, accessToken: grant.access_token!.value }, { walletAddress: sender.holders.alice.walletAddress, quoteId: quote.id });
     assert.equal(paid.failed, true);
@@ -181,6 +181,12 @@ describe('Open Payments between two Paygrid instances', () => {
     assert.deepEqual(await balances(sender, sender.holders.alice.accountId), before, 'nothing debited, nothing reserved');
     assert.deepEqual((await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken })).receivedAmount, EUR('0'));
     assert.equal(await position(receiver, peerOnReceiver), owed);
+    assert.equal((await position(sender, peerOnSender)) + (await position(receiver, peerOnReceiver)), 0n);
+    // The grant's whole allowance went to the refused payment; it was given back, so another one fits.
+    const small = await newIncoming('100');
+    const next = await sender.app.client.outgoingPayment.create({ url: `${sender.server.url}/op`, accessToken: grant.access_token!.value }, { walletAddress: sender.holders.alice.walletAddress, quoteId: (await quoteFor(small.id)).id });
+    assert.equal(next.failed, false);
+    assert.deepEqual(next.sentAmount, EUR('100'));
     assert.equal((await position(sender, peerOnSender)) + (await position(receiver, peerOnReceiver)), 0n);
     await assertBooksBalance(sender);
     await assertBooksBalance(receiver);

@@ -11,6 +11,7 @@ import { once, previousResult, validateIdempotencyKey, type IdempotentCall } fro
 import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import { Quote } from '../quotes/quote.entity';
+import { GnapGrant } from '../grants/grant.entity';
 import { LedgerTransfer, TransferState } from '../../ledger/transfer.entity';
 import type { Price, QuoteService } from '../quotes/quote.service';
 import { checkMetadata } from '../resources/metadata';
@@ -249,6 +250,7 @@ export class OutgoingPaymentService {
       await this.move(tx, record, OutgoingPaymentState.COMPLETED, 'outgoing_payment.completed');
     } else {
       await this.ledger.void(tx, ids);
+      await this.releaseGrantSpend(tx, record);
       details.failed = true;
       details.failureCode = ErrorCode.RECEIVER_INVALID;
       await this.move(tx, record, OutgoingPaymentState.FAILED, 'outgoing_payment.failed', { reason: ErrorCode.RECEIVER_INVALID, peerAnswer: code });
@@ -301,6 +303,15 @@ export class OutgoingPaymentService {
       ...(details.metadata ? { metadata: details.metadata } : {}),
       createdAt: payment.createdAt.toISOString(),
     };
+  }
+
+  /** Gives back to its grant what a failed payment counted, in the window it was counted in. */
+  private async releaseGrantSpend(tx: Tx, { payment, details, wallet }: OutgoingPaymentRecord): Promise<void> {
+    if (!details.grantId) return;
+    const grant = await tx.em.findOne(GnapGrant, { id: details.grantId });
+    const item = grant?.access.find((a) => a.type === 'outgoing-payment' && a.identifier === wallet.url);
+    const window = windowAt(item?.limits?.interval, payment.createdAt);
+    if (window) await releaseSpend(tx, details.grantId, window, details.debitAmount, details.receiveAmount);
   }
 
   /** Marks the quote used by this payment, in one conditional statement: a second use finds it taken. */
