@@ -374,6 +374,29 @@ describe('access matrix: every face of every object kind answers as the policy s
     // Disabling client A would end the matrix's own tokens: its refusals are checked on a client of its own in operations-clients.
     { operation: 'Mutation.disableClient', kind: 'client', action: 'manage' },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
+    { operation: 'Query.peers', kind: 'peering', action: 'read', run: readFace(`{ peers { id } }`, (d) => d?.peers) },
+    { operation: 'Query.peerPositions', kind: 'peering', action: 'read', run: readFace(`{ peerPositions { position } }`, (d) => d?.peerPositions) },
+    {
+      operation: 'Mutation.recordPeerSettlement',
+      kind: 'peering',
+      action: 'manage',
+      run: async (who) => {
+        const result = await gql(who.token!, `mutation($input: RecordPeerSettlementInput!) { recordPeerSettlement(input: $input) { userErrors { code } } }`, {
+          input: { peerId: 'peer_none', amount: '1.00', direction: 'RECEIVED', idempotencyKey: key() },
+        });
+        // The operator is let through to the peer lookup (NOT_FOUND in userErrors); anyone else is refused outright.
+        return result.errors?.length ? 'refused' : 'allowed';
+      },
+    },
+    {
+      operation: 'Mutation.createPeer',
+      kind: 'peering',
+      action: 'manage',
+      run: mutationFace('createPeer', 'CreatePeerInput', () => {
+        const kid = key();
+        return { name: 'Matrix peer', opOrigin: `http://${kid}.peer.example`, assetCode: 'EUR', creditLimit: '1.00', walletAddress: `http://${kid}.peer.example/.well-known/pay`, keys: [{ kid, kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] };
+      }),
+    },
     {
       operation: 'Query.walletAddress',
       kind: 'account',
@@ -749,6 +772,7 @@ describe('access matrix: every face of every object kind answers as the policy s
     }
     objects.push({ name: 'client A', id: a.id, object: { kind: 'client', client: { id: a.id } } });
     objects.push({ name: 'the ledger', id: '', object: { kind: 'ledger' } });
+    objects.push({ name: 'the peering', id: '', object: { kind: 'peering' } });
 
     const narrow = await server.token(a.id, a.secret, 'accounts:read');
     const adminOnly = await server.token(a.id, a.secret, 'payments:admin');

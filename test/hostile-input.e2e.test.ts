@@ -154,6 +154,8 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     deposit: { who: 'merchant', args: () => ({ id: ids.deposit }) },
     kycProfile: { who: 'merchant', args: () => ({ id: 'kyc_none' }) },
     ledgerReport: { who: 'operator', args: () => ({}) },
+    peers: { who: 'operator', args: () => ({}) },
+    peerPositions: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
     payer: { who: 'payer', args: () => ({}) },
     payment: { who: 'merchant', args: () => ({ id: ids.payment }) },
@@ -179,6 +181,13 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     disableClient: { who: 'operator', args: () => ({ input: { id: ids.client } }) },
     rotateClientSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
     rotateWebhookSecret: { who: 'operator', args: () => ({ input: { id: ids.client, overlapSeconds: 60 } }) },
+    createPeer: {
+      who: 'operator',
+      args: () => ({
+        input: { name: 'Hostile peer', opOrigin: `http://127.0.0.1:${40000 + ++n}`, assetCode: 'EUR', creditLimit: '10.00', walletAddress: 'http://127.0.0.1:9/.well-known/pay', keys: [{ kid: fresh('peer-key'), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] },
+      }),
+    },
+    recordPeerSettlement: { who: 'operator', args: () => ({ input: { peerId: 'peer_none', amount: '1.00', direction: 'RECEIVED', idempotencyKey: fresh('settle') } }) },
     fundAccount: { who: 'operator', args: () => ({ input: { accountId: ids.buyer, amount: '1.00', reference: 'deposit', idempotencyKey: fresh('fund') } }) },
     createOrder: {
       who: 'payer',

@@ -31,6 +31,8 @@ export type AccessObject =
   | { kind: 'webhookDelivery'; delivery: { clientId: string } }
   | { kind: 'client'; client: { id: string } }
   | { kind: 'ledger' }
+  /** Peer instances, their credit lines and positions (Open Payments between Paygrid instances). */
+  | { kind: 'peering' }
   /** A player's KYC data as one operator received it (1-Click). */
   | { kind: 'kycProfile'; profile: { clientId: string } }
   /** An Open Payments (GNAP) grant, by the account of the wallet address it names (null: none of ours). */
@@ -231,6 +233,7 @@ export const POLICY = {
     manage: { operator: [[always]] },
   },
   ledger: { read: { operator: [[always]] } },
+  peering: { read: { operator: [[always]] }, manage: { operator: [[always]] } },
   /** Personal data: only the client acting for itself that received it; never a payer's or a payment-scoped token. */
   kycProfile: { read: { merchant: [[profileOfClient]], operator: [[profileOfClient]] } },
   /** The holder of the account a grant names sees and revokes it; the operator sees and revokes every grant. */

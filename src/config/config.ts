@@ -74,6 +74,10 @@ export interface Config {
   opClientKeyCacheSeconds: number;
   /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
   opClientFetchTimeoutMs: number;
+  /** Peering: the public name of this instance's wallet address, `/.well-known/pay` (PEER_INSTANCE_NAME). */
+  peerInstanceName: string;
+  /** Peering: the asset the instance wallet address shows (PEER_INSTANCE_ASSET). */
+  peerInstanceAsset: string;
   /** GNAP: how long the account holder has to approve an interactive grant (GNAP_INTERACTION_SECONDS). */
   gnapInteractionSeconds: number;
   /** GNAP: lifetime of an access token (GNAP_ACCESS_TOKEN_SECONDS). */
@@ -251,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gnapInteractionSeconds: read.positiveInteger('GNAP_INTERACTION_SECONDS', 600),
     gnapAccessTokenSeconds: read.positiveInteger('GNAP_ACCESS_TOKEN_SECONDS', 600),
     gnapContinueWaitSeconds: read.positiveInteger('GNAP_CONTINUE_WAIT_SECONDS', 5),
+    peerInstanceName: read.string('PEER_INSTANCE_NAME', 'Paygrid'),
+    peerInstanceAsset: read.string('PEER_INSTANCE_ASSET', 'EUR'),
   };
   if (read.errors.length) throw new ConfigError(read.errors);
   return config;

@@ -36,6 +36,8 @@ import type { WalletAddressService } from '../open-payments/wallet-addresses/wal
 import type { WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
 import type { GrantAccessService } from '../open-payments/grants/grant-access';
 import type { GrantService } from '../open-payments/grants/grant.service';
+import type { PeerService } from '../open-payments/peering/peer.service';
+import type { SignatureVerifier } from '../open-payments/signatures/http-signatures';
 
 export interface Services {
   db: Database;
@@ -63,6 +65,8 @@ export interface Services {
   grantAccess: GrantAccessService;
   /** Client management by operators. */
   clients: ClientService;
+  signatures: SignatureVerifier;
+  peers: PeerService;
 }
 
 /**

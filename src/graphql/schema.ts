@@ -26,6 +26,7 @@ import { OrderResolver } from '../flows/orders/order.resolver';
 import { InitiationResolver } from '../flows/initiation/initiation.resolver';
 import { OneClickResolver } from '../flows/one-click/one-click.resolver';
 import { LedgerResolver } from '../ledger/ledger.resolver';
+import { PeerResolver } from '../open-payments/peering/peer.resolver';
 import { AccountPaymentsFieldResolver, PaymentResolver } from '../payments/payment.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { RefundResolver } from '../payments/refunds/refund.resolver';
@@ -40,7 +41,7 @@ import { ClientAdminResolver } from '../oauth/client-admin.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver, ClientAdminResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver, ClientAdminResolver, PeerResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

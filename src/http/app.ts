@@ -53,6 +53,12 @@ import { registerInputGuard } from './input-guard';
 import { registerPayerSessions } from './payer-session';
 import { createOpenPaymentsAuth, registerOpenPaymentsAuthRoutes, registerOpenPaymentsPages } from '../open-payments/open-payments-auth';
 import { createOpenPaymentsResources } from '../open-payments/resources/open-payments-resources';
+import { PeerService } from '../open-payments/peering/peer.service';
+import { registerPeerRoutes } from '../open-payments/peering/peer.routes';
+import { InstanceIdentity } from '../open-payments/peering/instance-identity';
+import { PeerClient } from '../open-payments/peering/peer-client';
+import { PeerSending } from '../open-payments/peering/peer-sending';
+import { currencyAsset } from '../money/money';
 import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 import { registerHealthRoutes } from '../operations/health.routes';
 import { ClientService } from '../oauth/client.service';
@@ -139,6 +145,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
   const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses }, config);
+  const instanceIdentity = new InstanceIdentity(db, () => publicUrl.base(), clock);
+  const peerClient = new PeerClient(outbound, instanceIdentity, clock);
   const services: Services = {
     db,
     clock,
@@ -159,7 +167,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...openPaymentsAuth,
     ...openPaymentsResources,
     clients: new ClientService(db, tokens, webhooks, clock),
+    peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock, peerClient),
   };
+
+  services.quotes.useRemoteReceivers(services.peers);
+  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls));
 
   const schema = await buildPaygridSchema();
   const rules = [...specifiedRules, ...queryLimits()];
@@ -288,6 +300,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
   await registerResourceServerRoutes(http, services);
+  await registerPeerRoutes(http, services.peers, services.signatures, {
+    identity: instanceIdentity,
+    publicName: config.peerInstanceName,
+    ...currencyAsset(config.peerInstanceAsset, 'PEER_INSTANCE_ASSET'),
+    authServer: () => publicUrl.to('/gnap'),
+    resourceServer: () => publicUrl.to('/op'),
+  });
   registerTokenRoutes(http, {
     tokens,
     authorization: services.authorization,

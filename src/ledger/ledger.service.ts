@@ -107,6 +107,21 @@ export class LedgerService {
     return id;
   }
 
+  /**
+   * The account that stands for a peer instance (kind settlement: it may go negative, when the peer
+   * owes us), created with the peer.
+   */
+  async peerAccount(tx: Tx, peerId: string, name: string, assetCode: string, assetScale: number): Promise<string> {
+    const id = `acct_${peerId}`;
+    await this.execute(
+      tx,
+      `insert into account (id, client_id, name, kind, asset_code, asset_scale, posted, reserved, balance_version, created_at)
+       values (?, null, ?, ?, ?, ?, 0, 0, 0, ?)`,
+      [id, `Peer ${name}`.slice(0, 200), AccountKind.SETTLEMENT, assetCode, assetScale, this.now(tx)],
+    );
+    return id;
+  }
+
   /** The platform's account of an asset that collects fees (Open Payments sending fees), created on first use. */
   async feeAccount(tx: Tx, assetCode: string, assetScale: number): Promise<string> {
     const id = `acct_fees_${assetCode}`;

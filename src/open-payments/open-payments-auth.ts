@@ -22,6 +22,8 @@ export interface OpenPaymentsAuth {
   walletAddresses: WalletAddressService;
   grants: GrantService;
   grantAccess: GrantAccessService;
+  /** Verifies RFC 9421 signatures (the GNAP AS, the RS, and peer transfers). */
+  signatures: SignatureVerifier;
 }
 
 /** The auth side of Open Payments: wallet addresses and keys, request signatures, the GNAP AS. */
@@ -41,7 +43,7 @@ export function createOpenPaymentsAuth(db: Database, clock: Clock, scheduler: Sc
     accessTokenSeconds: config.gnapAccessTokenSeconds,
     waitSeconds: config.gnapContinueWaitSeconds,
   });
-  return { walletAddresses, grants, grantAccess: new GrantAccessService(grants) };
+  return { walletAddresses, grants, grantAccess: new GrantAccessService(grants), signatures };
 }
 
 /** Sets the Open Payments base (before any Open Payments scope) and registers the wallet address server and the AS. */

@@ -34,6 +34,8 @@ import { GrantSpend } from '../open-payments/outgoing-payments/grant-spend.entit
 import { WalletAddress, WalletAddressKey } from '../open-payments/wallet-addresses/wallet-address.entity';
 import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity';
 import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
+import { Peer, PeerTransfer } from '../open-payments/peering/peer.entity';
+import { InstanceKey } from '../open-payments/peering/instance-key.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -68,6 +70,9 @@ export const ENTITIES = [
   GnapGrant,
   GnapAccessToken,
   SeenSignature,
+  Peer,
+  PeerTransfer,
+  InstanceKey,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

@@ -11,6 +11,8 @@ import { once, previousResult, validateIdempotencyKey, type IdempotentCall } fro
 import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import { Quote } from '../quotes/quote.entity';
+import { GnapGrant } from '../grants/grant.entity';
+import { LedgerTransfer, TransferState } from '../../ledger/transfer.entity';
 import type { Price, QuoteService } from '../quotes/quote.service';
 import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
@@ -62,6 +64,13 @@ export interface OutgoingPaymentJson {
   createdAt: string;
 }
 
+/** Paying a receiver on a peer instance: the peer's account here, and the signed transfer sent after funding. */
+export interface RemoteSending {
+  accountOf(peerId: string): Promise<string>;
+  /** Sends (or resends) the peer transfer of a payment in SENDING; the answer completes or fails it. */
+  send(paymentId: string): Promise<void>;
+}
+
 export interface OutgoingPaymentOptions {
   metadataMaxBytes: number;
 }
@@ -87,6 +96,12 @@ export class OutgoingPaymentService {
     private readonly options: OutgoingPaymentOptions,
   ) {}
 
+  private remote: RemoteSending | null = null;
+
+  useRemoteSending(remote: RemoteSending): void {
+    this.remote = remote;
+  }
+
   async create(actor: ResourceActor, wallet: WalletRef, input: CreateOutgoingPayment, grant: SpendingGrant | null, idempotency?: IdempotencyKey): Promise<OutgoingPaymentOutcome> {
     let call: IdempotentCall | undefined;
     if (idempotency) {
@@ -104,7 +119,8 @@ export class OutgoingPaymentService {
     }
     // Everything that needs no lock is read before the transaction, which then holds one connection.
     let quote: Quote | null = null;
-    let receiver: IncomingPaymentRecord;
+    let receiver: IncomingPaymentRecord | null = null;
+    let remote: { peerId: string; url: string; accountId: string } | null = null;
     let price: Price;
     if (fromQuote) {
       const id = this.urls.quoteId(input.quoteId) ?? (typeof input.quoteId === 'string' && /^quo_[A-Z0-9]{26}$/.test(input.quoteId) ? input.quoteId : null);
@@ -112,15 +128,16 @@ export class OutgoingPaymentService {
       if (!quote || quote.walletAddressId !== wallet.id) throw new PaygridError(ErrorCode.QUOTE_INVALID, 'quoteId', 'No such quote for this wallet address.');
       if (quote.outgoingPaymentId) throw new PaygridError(ErrorCode.QUOTE_ALREADY_USED, 'quoteId');
       if (quote.expiresAt.getTime() <= this.clock.now().getTime()) throw new PaygridError(ErrorCode.QUOTE_INVALID, 'quoteId', 'The quote has expired.');
-      receiver = await this.incoming.payableByUrl(this.urls.incomingPayment(quote.receiverPaymentId), 'quoteId');
+      if (quote.peerId && this.remote) remote = { peerId: quote.peerId, url: quote.receiverUrl!, accountId: await this.remote.accountOf(quote.peerId) };
+      else receiver = await this.incoming.payableByUrl(this.urls.incomingPayment(quote.receiverPaymentId), 'quoteId');
       price = { debit: quote.debitAmount, receive: quote.receiveAmount, fee: quote.fee };
     } else {
       if (input.incomingPayment === undefined || input.incomingPayment === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'incomingPayment', 'Give a quoteId, or an incomingPayment with a debitAmount.');
       if (input.debitAmount === undefined || input.debitAmount === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'debitAmount', 'A payment without a quote needs its debitAmount.');
       receiver = await this.incoming.payableByUrl(input.incomingPayment, 'incomingPayment');
-      price = this.quotes.price(wallet, receiver, { debitAmount: input.debitAmount });
+      price = this.quotes.price(wallet, this.quotes.receivableOf(receiver), { debitAmount: input.debitAmount });
     }
-    const receiverUrl = this.urls.incomingPayment(receiver.payment.id);
+    const receiverUrl = remote ? remote.url : this.urls.incomingPayment(receiver!.payment.id);
     const now = this.clock.now();
     let window: IntervalWindow | null = null;
     if (grant) {
@@ -130,8 +147,9 @@ export class OutgoingPaymentService {
         throw new PaygridError(ErrorCode.GRANT_LIMIT_EXCEEDED, fromQuote ? 'quoteId' : 'incomingPayment', 'The grant allows paying another receiver only.');
       }
     }
-    const accounts = await accountDirectory(this.db).of([receiver.payment.beneficiaryAccountId!, wallet.accountId]);
-    const receiverAccount = accounts.get(receiver.payment.beneficiaryAccountId!);
+    const receiverAccountId = remote ? remote.accountId : receiver!.payment.beneficiaryAccountId!;
+    const accounts = await accountDirectory(this.db).of([receiverAccountId, wallet.accountId]);
+    const receiverAccount = accounts.get(receiverAccountId);
     const senderClientId = paymentClientOf(actor, accounts.get(wallet.accountId)?.clientId ?? null);
     if (!receiverAccount) throw new PaygridError(ErrorCode.RECEIVER_INVALID, 'incomingPayment');
     if (receiverAccount.id === wallet.accountId) throw new PaygridError(ErrorCode.SAME_ACCOUNT, fromQuote ? 'quoteId' : 'incomingPayment', 'A wallet address cannot pay itself.');
@@ -159,8 +177,9 @@ export class OutgoingPaymentService {
           updatedAt: now,
         });
         if (quote) await this.claimQuote(tx, quote, payment.id);
-        const target = await this.incoming.lockPayable(tx, receiver, fromQuote ? 'quoteId' : 'incomingPayment');
-        const remaining = this.incoming.remaining(target.details);
+        // A remote receiver is checked by its instance when the transfer arrives.
+        const target = receiver && (await this.incoming.lockPayable(tx, receiver, fromQuote ? 'quoteId' : 'incomingPayment'));
+        const remaining = target && this.incoming.remaining(target.details);
         if (remaining !== null && price.receive > remaining) {
           throw new PaygridError(ErrorCode.RECEIVER_INVALID, fromQuote ? 'quoteId' : 'debitAmount', `The incoming payment expects only ${remaining} more minor units.`);
         }
@@ -169,7 +188,9 @@ export class OutgoingPaymentService {
           paymentId: payment.id,
           walletAddressId: wallet.id,
           quoteId: quote?.id ?? null,
-          receiverPaymentId: receiver.payment.id,
+          receiverPaymentId: quote && remote ? quote.receiverPaymentId : receiver!.payment.id,
+          receiverUrl: remote?.url ?? null,
+          peerId: remote?.peerId ?? null,
           debitAmount: price.debit,
           receiveAmount: price.receive,
           fee: price.fee,
@@ -190,6 +211,8 @@ export class OutgoingPaymentService {
           return { paymentId: payment.id };
         }
         await this.move(tx, record, OutgoingPaymentState.SENDING, 'outgoing_payment.funded');
+        // Remote: the reservation is held until the peer answers the transfer (sent after this transaction).
+        if (!target) return { paymentId: payment.id };
         await this.ledger.post(tx, transferIds);
         details.sentAmount = price.receive;
         await this.incoming.receive(tx, target, price.receive, payment.id);
@@ -199,7 +222,39 @@ export class OutgoingPaymentService {
       if (!call) return (await work()).paymentId;
       return String((await once(tx, { ...call, now, workFirst: true }, work)).result.paymentId);
     });
+    if (remote) await this.remote!.send(paymentId);
     return { record: (await this.get(paymentId))!, spent };
+  }
+
+  /** Locks a payment and tells whether it still waits for its peer transfer's answer. */
+  async lockSending(tx: Tx, paymentId: string): Promise<boolean> {
+    const payment = await tx.em.findOne(Payment, { id: paymentId, flow: PaymentFlow.OUTGOING_PAYMENT }, { lockMode: tx.forUpdate });
+    return payment?.flowState === OutgoingPaymentState.SENDING;
+  }
+
+  /**
+   * Applies the peer's definite answer to a remote payment (locked by lockSending): credited, the
+   * reservation is posted against the peer's account and the payment completes; refused, it is
+   * voided and the payment fails.
+   */
+  async finishRemote(tx: Tx, paymentId: string, credited: boolean, code: string | null): Promise<void> {
+    const payment = await tx.em.findOneOrFail(Payment, { id: paymentId });
+    const details = await tx.em.findOneOrFail(OutgoingPaymentDetails, { paymentId });
+    const wallet = (await this.wallets.byAccount(payment.payerAccountId!, tx.em))!;
+    const record = { payment, details, wallet };
+    const reserved = await tx.em.find(LedgerTransfer, { reference: paymentId, state: TransferState.PENDING, debitAccountId: payment.payerAccountId! });
+    const ids = reserved.map((t) => t.id);
+    if (credited) {
+      await this.ledger.post(tx, ids);
+      details.sentAmount = details.receiveAmount;
+      await this.move(tx, record, OutgoingPaymentState.COMPLETED, 'outgoing_payment.completed');
+    } else {
+      await this.ledger.void(tx, ids);
+      await this.releaseGrantSpend(tx, record);
+      details.failed = true;
+      details.failureCode = ErrorCode.RECEIVER_INVALID;
+      await this.move(tx, record, OutgoingPaymentState.FAILED, 'outgoing_payment.failed', { reason: ErrorCode.RECEIVER_INVALID, peerAnswer: code });
+    }
   }
 
   async get(id: string): Promise<OutgoingPaymentRecord | null> {
@@ -241,13 +296,22 @@ export class OutgoingPaymentService {
       walletAddress: wallet.url,
       ...(details.quoteId ? { quoteId: this.urls.quote(details.quoteId) } : {}),
       failed: details.failed,
-      receiver: this.urls.incomingPayment(details.receiverPaymentId),
+      receiver: details.receiverUrl ?? this.urls.incomingPayment(details.receiverPaymentId),
       receiveAmount: toOpAmount(details.receiveAmount, payment),
       debitAmount: toOpAmount(details.debitAmount, payment),
       sentAmount: toOpAmount(details.sentAmount, payment),
       ...(details.metadata ? { metadata: details.metadata } : {}),
       createdAt: payment.createdAt.toISOString(),
     };
+  }
+
+  /** Gives back to its grant what a failed payment counted, in the window it was counted in. */
+  private async releaseGrantSpend(tx: Tx, { payment, details, wallet }: OutgoingPaymentRecord): Promise<void> {
+    if (!details.grantId) return;
+    const grant = await tx.em.findOne(GnapGrant, { id: details.grantId });
+    const item = grant?.access.find((a) => a.type === 'outgoing-payment' && a.identifier === wallet.url);
+    const window = windowAt(item?.limits?.interval, payment.createdAt);
+    if (window) await releaseSpend(tx, details.grantId, window, details.debitAmount, details.receiveAmount);
   }
 
   /** Marks the quote used by this payment, in one conditional statement: a second use finds it taken. */

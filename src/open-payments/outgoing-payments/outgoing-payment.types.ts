@@ -56,7 +56,7 @@ export function outgoingPaymentView({ payment, details, wallet }: OutgoingPaymen
     url: urls.outgoingPayment(payment.id),
     walletAddress: wallet.url,
     quoteId: details.quoteId,
-    receiver: urls.incomingPayment(details.receiverPaymentId),
+    receiver: details.receiverUrl ?? urls.incomingPayment(details.receiverPaymentId),
     state: payment.flowState as OutgoingPaymentState,
     failed: details.failed,
     debitAmount: amount(details.debitAmount),

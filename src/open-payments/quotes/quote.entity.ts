@@ -22,6 +22,14 @@ export class Quote {
   @Property({ type: 'string', length: 40 })
   receiverPaymentId!: string;
 
+  /** A receiver on a peer instance: its URL there (receiverPaymentId is then its id on that instance). Null for one of ours. */
+  @Property({ type: 'text', nullable: true })
+  receiverUrl: string | null = null;
+
+  /** The peer instance of a remote receiver. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  peerId: string | null = null;
+
   @Property({ type: 'string', length: 10 })
   assetCode!: string;
 

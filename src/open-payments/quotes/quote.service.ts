@@ -31,6 +31,27 @@ export interface Price {
   fee: bigint;
 }
 
+/** What a receiver can take, wherever it is: its asset and what it still expects (null: an open amount). */
+export interface Receivable {
+  assetCode: string;
+  assetScale: number;
+  remaining: bigint | null;
+}
+
+/** An incoming payment on a peer instance, as its resource server showed it. */
+export interface RemoteReceiver extends Receivable {
+  url: string;
+  /** Its id on the peer instance. */
+  paymentId: string;
+  peerId: string;
+  expiresAt: Date | null;
+}
+
+/** Finds a receiver on a peer instance; null when the URL is on no configured peer. */
+export interface RemoteReceivers {
+  resolve(url: string, field: string): Promise<RemoteReceiver | null>;
+}
+
 export interface QuoteRecord {
   quote: Quote;
   wallet: WalletRef;
@@ -63,16 +84,27 @@ export class QuoteService {
     private readonly options: QuoteOptions,
   ) {}
 
+  private remote: RemoteReceivers | null = null;
+
+  /** Lets quotes pay receivers on peer instances (peering is built after the resources it credits). */
+  useRemoteReceivers(remote: RemoteReceivers): void {
+    this.remote = remote;
+  }
+
+  receivableOf(record: IncomingPaymentRecord): Receivable {
+    return { assetCode: record.payment.assetCode, assetScale: record.payment.assetScale, remaining: this.incoming.remaining(record.details) };
+  }
+
   /** The price of paying `receiver` from `sender`, from at most one of the two amounts. */
-  price(sender: WalletRef, receiver: IncomingPaymentRecord, amounts: { debitAmount?: unknown; receiveAmount?: unknown }): Price {
+  price(sender: WalletRef, receiver: Receivable, amounts: { debitAmount?: unknown; receiveAmount?: unknown }): Price {
     const given = (v: unknown) => v !== undefined && v !== null;
     if (given(amounts.debitAmount) && given(amounts.receiveAmount)) {
       throw new PaygridError(ErrorCode.INVALID_INPUT, 'receiveAmount', 'Give debitAmount or receiveAmount, not both.');
     }
-    if (receiver.payment.assetCode !== sender.assetCode || receiver.payment.assetScale !== sender.assetScale) {
-      throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'receiver', `The receiver expects ${receiver.payment.assetCode} and the wallet address holds ${sender.assetCode}; Paygrid quotes within one asset only.`);
+    if (receiver.assetCode !== sender.assetCode || receiver.assetScale !== sender.assetScale) {
+      throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'receiver', `The receiver expects ${receiver.assetCode} and the wallet address holds ${sender.assetCode}; Paygrid quotes within one asset only.`);
     }
-    const remaining = this.incoming.remaining(receiver.details);
+    const remaining = receiver.remaining;
     const fee = this.options.fee;
     let price: Price;
     let field: string;
@@ -84,7 +116,7 @@ export class QuoteService {
     } else {
       field = given(amounts.receiveAmount) ? 'receiveAmount' : 'debitAmount';
       let receive: bigint;
-      if (given(amounts.receiveAmount)) receive = parseOpAmount(amounts.receiveAmount, field, receiver.payment);
+      if (given(amounts.receiveAmount)) receive = parseOpAmount(amounts.receiveAmount, field, receiver);
       else if (remaining !== null) receive = remaining;
       else throw new PaygridError(ErrorCode.FIELD_REQUIRED, field, 'Give debitAmount or receiveAmount: the incoming payment has no amount to infer one from.');
       const charged = feeFor(fee, receive);
@@ -107,17 +139,21 @@ export class QuoteService {
       const prior = await previousResult(this.db.reader(), call);
       if (prior) return (await this.get(String(prior.quoteId)))!;
     }
-    const receiver = await this.incoming.payableByUrl(input.receiver, 'receiver');
-    const price = this.price(wallet, receiver, input);
+    const remote = typeof input.receiver === 'string' && !this.urls.incomingPaymentId(input.receiver) && this.remote ? await this.remote.resolve(input.receiver, 'receiver') : null;
+    const receiver = remote ? null : await this.incoming.payableByUrl(input.receiver, 'receiver');
+    const price = this.price(wallet, remote ?? this.receivableOf(receiver!), input);
     const now = this.clock.now();
-    const expiresAt = new Date(Math.min(now.getTime() + this.options.lifetimeMs, receiver.details.expiresAt.getTime()));
+    const receiverExpiry = remote ? remote.expiresAt?.getTime() ?? Infinity : receiver!.details.expiresAt.getTime();
+    const expiresAt = new Date(Math.min(now.getTime() + this.options.lifetimeMs, receiverExpiry));
     const id = await this.db.transaction(async (tx) => {
       const work = async () => {
         const quote = tx.em.create(Quote, {
           id: newId('quo'),
           walletAddressId: wallet.id,
           accountId: wallet.accountId,
-          receiverPaymentId: receiver.payment.id,
+          receiverPaymentId: remote ? remote.paymentId : receiver!.payment.id,
+          receiverUrl: remote?.url ?? null,
+          peerId: remote?.peerId ?? null,
           assetCode: wallet.assetCode,
           assetScale: wallet.assetScale,
           debitAmount: price.debit,
@@ -148,7 +184,7 @@ export class QuoteService {
     return {
       id: this.urls.quote(quote.id),
       walletAddress: wallet.url,
-      receiver: this.urls.incomingPayment(quote.receiverPaymentId),
+      receiver: quote.receiverUrl ?? this.urls.incomingPayment(quote.receiverPaymentId),
       receiveAmount: toOpAmount(quote.receiveAmount, quote),
       debitAmount: toOpAmount(quote.debitAmount, quote),
       method: 'ilp',

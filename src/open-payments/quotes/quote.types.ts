@@ -42,7 +42,7 @@ export function quoteView({ quote, wallet }: QuoteRecord, urls: ResourceUrls): Q
     id: quote.id,
     url: urls.quote(quote.id),
     walletAddress: wallet.url,
-    receiver: urls.incomingPayment(quote.receiverPaymentId),
+    receiver: quote.receiverUrl ?? urls.incomingPayment(quote.receiverPaymentId),
     debitAmount: amount(quote.debitAmount),
     receiveAmount: amount(quote.receiveAmount),
     fee: amount(quote.fee),

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/core';
 /**
  * The part of a wallet address the resource server works with (op-auth's WalletAddressView has at
  * least these fields), and the look-ups it needs from op-auth's WalletAddressService.
@@ -13,7 +14,8 @@ export interface WalletRef {
 export interface WalletLookup {
   /** A full wallet address URL on our base, as a client sends it; null when it is not ours. */
   resolve(url: string): Promise<WalletRef | null>;
-  byAccount(accountId: string): Promise<WalletRef | null>;
+  /** `em`: a transaction's, to read inside it (SQLite has one connection). */
+  byAccount(accountId: string, em?: EntityManager): Promise<WalletRef | null>;
 }
 
 /**

@@ -64,8 +64,12 @@ export class SignatureVerifier {
     });
   }
 
-  /** Checks the signature against the candidate keys; returns the key that signed. Throws SIGNATURE_INVALID. */
-  async verify(request: SignedRequest, keys: readonly Ed25519Jwk[]): Promise<Ed25519Jwk> {
+  /**
+   * Checks the signature against the candidate keys; returns the key that signed. Throws
+   * SIGNATURE_INVALID. `idempotent`: the request is safe to repeat by its own id (a peer transfer),
+   * so a replay is answered as the first delivery rather than refused.
+   */
+  async verify(request: SignedRequest, keys: readonly Ed25519Jwk[], options: { idempotent?: boolean } = {}): Promise<Ed25519Jwk> {
     const like: RequestLike = { method: request.method, url: request.url, headers: request.headers, body: request.body };
     if (!request.headers['signature'] || !request.headers['signature-input']) throw refuse('the request is not signed (Signature and Signature-Input)');
     if (!validateSignatureHeaders(like)) {
@@ -91,7 +95,7 @@ export class SignatureVerifier {
     // Reads are not remembered: the official client signs an identical GET in the same second
     // identically (no nonce, whole seconds), and polling twice changes nothing. Every other method
     // is accepted once.
-    if (request.method !== 'GET' && request.method !== 'HEAD') await this.remember(`${keyId}\n${request.headers['signature']}`, new Date(created * 1000 + this.options.windowSeconds * 1000));
+    if (request.method !== 'GET' && request.method !== 'HEAD' && !options.idempotent) await this.remember(`${keyId}\n${request.headers['signature']}`, new Date(created * 1000 + this.options.windowSeconds * 1000));
     return key;
   }
 

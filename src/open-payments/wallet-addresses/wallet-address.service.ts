@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Account } from '../../accounts/account.entity';
 import { accessFilter, accountObject, can, type Principal } from '../../access';
@@ -63,8 +64,7 @@ export class WalletAddressService {
     return found && this.viewOf(found, await em.findOne(Account, { id: found.accountId }));
   }
 
-  async byAccount(accountId: string): Promise<WalletAddressView | null> {
-    const em = this.db.reader();
+  async byAccount(accountId: string, em: EntityManager = this.db.reader()): Promise<WalletAddressView | null> {
     const found = await em.findOne(WalletAddress, { accountId });
     return found && this.viewOf(found, await em.findOne(Account, { id: found.accountId }));
   }
