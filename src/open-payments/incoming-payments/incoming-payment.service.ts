@@ -8,12 +8,12 @@ import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
-import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
+import type { Window, WindowRequest } from '../../shared/pagination';
 import { checkMetadata } from '../resources/metadata';
 import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { ResourceWebhooks } from '../resources/resource-webhooks';
-import { paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
+import { pageOfWallet, paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
 import { IncomingPaymentDetails } from './incoming-payment.entity';
 import { INCOMING_UNIFIED_STATE, IncomingPaymentState, incomingPaymentMachine } from './incoming-payment.states';
 
@@ -150,20 +150,7 @@ export class IncomingPaymentService {
 
   /** A wallet address's incoming payments, newest first; only `clientKey`'s when given (read without read-all). */
   async list(wallet: WalletRef, page: WindowRequest, clientKey: string | null | undefined): Promise<Window<IncomingPaymentRecord>> {
-    const em = this.db.reader();
-    const found = await paginateWindow(page, (older, boundary, limit) =>
-      em.find(
-        IncomingPaymentDetails,
-        {
-          walletAddressId: wallet.id,
-          ...(clientKey !== undefined ? { clientKey } : {}),
-          ...(boundary ? { paymentId: older ? { $lt: boundary } : { $gt: boundary } } : {}),
-        },
-        { orderBy: { paymentId: older ? 'desc' : 'asc' }, limit },
-      ).then((rows) => rows.map((details) => ({ id: details.paymentId, details }))),
-    );
-    const payments = new Map((found.nodes.length ? await em.find(Payment, { id: { $in: found.nodes.map((n) => n.id) } }) : []).map((p) => [p.id, p]));
-    return { ...found, nodes: found.nodes.map(({ id, details }) => ({ payment: payments.get(id)!, details, wallet })) };
+    return pageOfWallet(this.db.reader(), IncomingPaymentDetails, wallet, page, clientKey);
   }
 
   /** Completes it on request: no more money is accepted. Completing a completed one is answered as it is. */

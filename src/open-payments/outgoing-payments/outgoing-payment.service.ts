@@ -8,7 +8,7 @@ import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError, isPaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
-import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
+import type { Window, WindowRequest } from '../../shared/pagination';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
 import { Quote } from '../quotes/quote.entity';
 import { GnapGrant } from '../grants/grant.entity';
@@ -18,7 +18,7 @@ import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { ResourceWebhooks } from '../resources/resource-webhooks';
-import { paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
+import { pageOfWallet, paymentClientOf, type ResourceActor, type WalletLookup, type WalletRef } from '../resources/wallet';
 import { addSpend, releaseSpend, spentIn, type SpendLimits, type Spent } from './grant-spend';
 import { windowAt, type IntervalWindow } from './interval';
 import { OutgoingPaymentDetails } from './outgoing-payment.entity';
@@ -267,20 +267,7 @@ export class OutgoingPaymentService {
   }
 
   async list(wallet: WalletRef, page: WindowRequest, clientKey: string | null | undefined): Promise<Window<OutgoingPaymentRecord>> {
-    const em = this.db.reader();
-    const found = await paginateWindow(page, (older, boundary, limit) =>
-      em.find(
-        OutgoingPaymentDetails,
-        {
-          walletAddressId: wallet.id,
-          ...(clientKey !== undefined ? { clientKey } : {}),
-          ...(boundary ? { paymentId: older ? { $lt: boundary } : { $gt: boundary } } : {}),
-        },
-        { orderBy: { paymentId: older ? 'desc' : 'asc' }, limit },
-      ).then((rows) => rows.map((details) => ({ id: details.paymentId, details }))),
-    );
-    const payments = new Map((found.nodes.length ? await em.find(Payment, { id: { $in: found.nodes.map((n) => n.id) } }) : []).map((p) => [p.id, p]));
-    return { ...found, nodes: found.nodes.map(({ id, details }) => ({ payment: payments.get(id)!, details, wallet })) };
+    return pageOfWallet(this.db.reader(), OutgoingPaymentDetails, wallet, page, clientKey);
   }
 
   /** What the grant spent in the current window of its interval; nulls when nothing. */

@@ -1,4 +1,6 @@
-import type { EntityManager } from '@mikro-orm/core';
+import type { EntityManager, EntityName, FilterQuery, QueryOrderMap } from '@mikro-orm/core';
+import { Payment } from '../../payments/payment.entity';
+import { paginateWindow, type Window, type WindowRequest } from '../../shared/pagination';
 /**
  * The part of a wallet address the resource server works with (op-auth's WalletAddressView has at
  * least these fields), and the look-ups it needs from op-auth's WalletAddressService.
@@ -38,4 +40,39 @@ export const OPEN_PAYMENTS_CLIENT = 'open-payments';
 
 export function paymentClientOf(actor: ResourceActor, accountClientId: string | null): string {
   return actor.clientId ?? accountClientId ?? OPEN_PAYMENTS_CLIENT;
+}
+
+/** The details row of an incoming or outgoing payment: what a wallet address's page is read from. */
+interface WalletPaymentDetails {
+  paymentId: string;
+  walletAddressId: string;
+  clientKey: string | null;
+}
+
+/**
+ * A wallet address's payments of one kind, newest first, with their unified payments; only
+ * `clientKey`'s when given (read without read-all). Two statements per page, whatever its size.
+ */
+export async function pageOfWallet<D extends WalletPaymentDetails>(
+  em: EntityManager,
+  entity: EntityName<D>,
+  wallet: WalletRef,
+  page: WindowRequest,
+  clientKey: string | null | undefined,
+): Promise<Window<{ payment: Payment; details: D; wallet: WalletRef }>> {
+  const found = await paginateWindow(page, (older, boundary, limit) =>
+    em
+      .find(
+        entity,
+        {
+          walletAddressId: wallet.id,
+          ...(clientKey !== undefined ? { clientKey } : {}),
+          ...(boundary ? { paymentId: older ? { $lt: boundary } : { $gt: boundary } } : {}),
+        } as FilterQuery<D>,
+        { orderBy: { paymentId: older ? 'desc' : 'asc' } as QueryOrderMap<D>, limit },
+      )
+      .then((rows) => rows.map((details) => ({ id: details.paymentId, details }))),
+  );
+  const payments = new Map((found.nodes.length ? await em.find(Payment, { id: { $in: found.nodes.map((n) => n.id) } }) : []).map((p) => [p.id, p]));
+  return { ...found, nodes: found.nodes.map(({ id, details }) => ({ payment: payments.get(id)!, details, wallet })) };
 }
