@@ -131,6 +131,12 @@ describe('access matrix: every face of every object kind answers as the policy s
       subscription: (o) => ({ query: `subscription($id: ID!) { accountBalanceUpdated(accountId: $id) { accountId } }`, variables: { id: o.id } }),
     },
     {
+      operation: 'Subscription.paymentFeed',
+      kind: 'paymentEvent',
+      action: 'monitor',
+      subscription: () => ({ query: `subscription { paymentFeed { flow } }`, variables: {} }),
+    },
+    {
       operation: 'Subscription.accountPaymentUpdated',
       kind: 'account',
       action: 'read',
@@ -374,6 +380,12 @@ describe('access matrix: every face of every object kind answers as the policy s
     // Disabling client A would end the matrix's own tokens: its refusals are checked on a client of its own in operations-clients.
     { operation: 'Mutation.disableClient', kind: 'client', action: 'manage' },
     { operation: 'Query.ledgerReport', kind: 'ledger', action: 'read', run: readFace(`{ ledgerReport { assetCode } }`, (d) => d?.ledgerReport) },
+    {
+      operation: 'Query.operationsOverview',
+      kind: 'ledger',
+      action: 'read',
+      run: readFace(`{ operationsOverview { schedulerBacklog { dueJobs } } }`, (d) => d?.operationsOverview),
+    },
     { operation: 'Query.peers', kind: 'peering', action: 'read', run: readFace(`{ peers { id } }`, (d) => d?.peers) },
     { operation: 'Query.peerPositions', kind: 'peering', action: 'read', run: readFace(`{ peerPositions { position } }`, (d) => d?.peerPositions) },
     {

@@ -154,6 +154,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     deposit: { who: 'merchant', args: () => ({ id: ids.deposit }) },
     kycProfile: { who: 'merchant', args: () => ({ id: 'kyc_none' }) },
     ledgerReport: { who: 'operator', args: () => ({}) },
+    operationsOverview: { who: 'operator', args: () => ({}) },
     peers: { who: 'operator', args: () => ({}) },
     peerPositions: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
@@ -260,6 +261,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     accountBalanceUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
     accountPaymentUpdated: { who: 'merchant', args: () => ({ accountId: ids.buyer }) },
     paymentUpdated: { who: 'merchant', args: () => ({ paymentId: ids.payment }) },
+    paymentFeed: { who: 'operator', args: () => ({}) },
   };
 
   before(async () => {

@@ -167,6 +167,8 @@ const holdsScope = (...scopes: Scope[]): Condition => {
   const has = (p: Principal) => 'scopes' in p && scopes.some((s) => p.scopes.has(s));
   return { name: `holdsScope(${scopes.join('|')})`, holds: (p) => has(p), filter: (p) => (has(p) ? {} : null) };
 };
+/** An operator that manages clients: it watches and re-sends every client's webhook deliveries (the dashboard's dead letters). */
+export const holdsClientsManage = holdsScope(Scope.CLIENTS_MANAGE);
 /** The scopes that create what sends webhooks and callbacks: who holds one needs the signing key. */
 export const holdsWebhookScope = holdsScope(Scope.PAYMENTS_WRITE, Scope.PAYMENTS_ADMIN, Scope.ORDERS_WRITE);
 
@@ -219,11 +221,18 @@ export const POLICY = {
     validate: { payment: [[isInitiation, boundPayment]] },
   },
   transaction: { read: READ_PAYMENT },
-  paymentEvent: { read: READ_PAYMENT },
-  /** Deliveries belong to the client acting for itself: a payer's or a payment-scoped token sees none (their bodies describe other payers' orders). */
+  paymentEvent: {
+    read: READ_PAYMENT,
+    /** The operator's platform-wide feed of every payment's changes (the dashboard's live list). */
+    monitor: { operator: [[always]] },
+  },
+  /**
+   * Deliveries belong to the client acting for itself: a payer's or a payment-scoped token sees none (their bodies describe other payers' orders).
+   * An operator managing clients sees and re-sends every client's, as it answers for their endpoints.
+   */
   webhookDelivery: {
-    read: { merchant: [[deliveredToClient]], operator: [[deliveredToClient]] },
-    resend: { merchant: [[deliveredToClient]], operator: [[deliveredToClient]] },
+    read: { merchant: [[deliveredToClient]], operator: [[deliveredToClient], [holdsClientsManage]] },
+    resend: { merchant: [[deliveredToClient]], operator: [[deliveredToClient], [holdsClientsManage]] },
   },
   client: {
     read: { merchant: [[sameClient]], operator: [[sameClient]], payer: [[sameClient]] },
@@ -266,5 +275,7 @@ export function accessFilter<K extends ObjectKind>(principal: Principal, action:
     .filter((parts): parts is Record<string, unknown>[] => parts.every((f) => f !== null))
     .map((parts) => (parts.length === 1 ? parts[0] : { $and: parts }));
   if (!alternatives.length) return null;
+  // An alternative without conditions matches every row, and so does the whole filter.
+  if (alternatives.some((f) => Object.keys(f).length === 0)) return {};
   return alternatives.length === 1 ? alternatives[0] : { $or: alternatives };
 }

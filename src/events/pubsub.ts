@@ -8,6 +8,8 @@ export type Topics = {
   PAYMENT_EVENT: [paymentId: string, event: PublishedEvent];
   /** Payment events of every payment an account takes part in, routed by account id. */
   ACCOUNT_PAYMENT_EVENT: [accountId: string, event: PublishedEvent];
+  /** Every payment event of the platform, for the operator's dashboard: one routing key, PAYMENT_FEED_KEY. */
+  PAYMENT_FEED: [key: string, event: PublishedEvent];
   /** Balance changes of one account, routed by account id. */
   ACCOUNT_BALANCE: [accountId: string, event: PublishedEvent];
 };

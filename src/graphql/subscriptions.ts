@@ -1,4 +1,4 @@
-import { accountFacts, can, type AccountFacts, type TokenPrincipal } from '../access';
+import { accountFacts, can, type AccountFacts, type Action, type TokenPrincipal } from '../access';
 import { accountDirectory } from '../accounts/account-directory';
 import type { PublishedEvent } from '../events/event-recorder';
 import { EventAggregate } from '../events/event.entity';
@@ -13,9 +13,15 @@ const SEQUENCES_REMEMBERED = 10_000;
  * event reaches who may read the payment, a balance event who may read the account. The check
  * needs no database: accounts' owners come from the process's account directory (they never
  * change). An event the outbox published again (a sweeper after a slow or failed mark) carries a
- * sequence the stream already delivered for its aggregate, and is dropped here.
+ * sequence the stream already delivered for its aggregate, and is dropped here. The operator's
+ * platform-wide feed checks its payment events with `monitor` instead of `read`.
  */
-export function authorizedStream(ctx: Context, principal: TokenPrincipal, source: AsyncIterable<PublishedEvent>): AsyncIterable<PublishedEvent> {
+export function authorizedStream(
+  ctx: Context,
+  principal: TokenPrincipal,
+  source: AsyncIterable<PublishedEvent>,
+  paymentAction: Action<'paymentEvent'> = 'read',
+): AsyncIterable<PublishedEvent> {
   const directory = accountDirectory(ctx.services.db);
   const accountsOf = (ids: string[]): AccountFacts[] | Promise<AccountFacts[]> => {
     const known = directory.known(ids);
@@ -25,7 +31,7 @@ export function authorizedStream(ctx: Context, principal: TokenPrincipal, source
   const allowed = (event: PublishedEvent, accounts: AccountFacts[]): boolean => {
     if (event.aggregateType === EventAggregate.ACCOUNT) return accounts.length === 1 && can(principal, 'read', { kind: 'account', account: accounts[0] });
     const payment = { id: event.aggregateId, clientId: event.clientId ?? '', flow: null, accounts, payerAccount: null };
-    return can(principal, 'read', { kind: 'paymentEvent', payment });
+    return can(principal, paymentAction, { kind: 'paymentEvent', payment });
   };
   const delivered = new Map<string, number>();
   const isRepeat = (event: PublishedEvent): boolean => {

@@ -65,6 +65,9 @@ import { ClientService } from '../oauth/client.service';
 import { Metrics, observeRequests, registerMetricsRoute } from '../operations/metrics';
 import { Retention } from '../operations/retention';
 import { registerExplorerRoutes } from '../operations/explorer.routes';
+import { OperationsOverview } from '../operations/dashboard/overview';
+import { withPaymentFeed } from '../operations/dashboard/payment-feed';
+import { registerDashboardRoutes } from '../operations/dashboard/dashboard.routes';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 
 export interface App {
@@ -109,7 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
   const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => http.log.warn({ err }, `redis ${what} failed`));
-  const outbox = new OutboxDispatcher(db, events, http.log);
+  const outbox = new OutboxDispatcher(db, withPaymentFeed(events), http.log);
   db.onCommitted((events) => outbox.dispatch(events));
 
   const ledger = new LedgerService();
@@ -168,6 +171,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ...openPaymentsResources,
     clients: new ClientService(db, tokens, webhooks, clock),
     peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock, peerClient),
+    overview: new OperationsOverview(db, clock),
   };
 
   services.quotes.useRemoteReceivers(services.peers);
@@ -247,7 +251,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     idempotencyDays: config.idempotencyRetentionDays,
     intervalMs: config.retentionIntervalMinutes * 60_000,
   });
-  const metrics = new Metrics({ db, ledger, clock, openSockets: () => wsServer.clients.size });
+  const metrics = new Metrics({ db, ledger, clock, overview: services.overview, openSockets: () => wsServer.clients.size });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -297,6 +301,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerCheckoutRoutes(pages, services.orders, tokens, services.accounts);
     registerWebviewRoutes(pages, services.initiations);
     registerOpenPaymentsPages(pages, openPaymentsAuth);
+    registerDashboardRoutes(pages, { tokens, authorization: services.authorization });
   });
   await registerOpenPaymentsAuthRoutes(http, openPaymentsAuth, publicUrl);
   await registerResourceServerRoutes(http, services);

@@ -3,16 +3,18 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DomainEvent } from '../events/event.entity';
-import { JobState, ScheduledJob } from '../jobs/scheduled-job.entity';
 import type { LedgerService } from '../ledger/ledger.service';
 import type { Database } from '../persistence/database';
 import type { Clock } from '../shared/clock';
 import { sha256 } from '../shared/ids';
+import type { OperationsOverview } from './dashboard/overview';
 
 export interface MetricsSources {
   db: Database;
   ledger: LedgerService;
   clock: Clock;
+  /** Payments by flow and state and the scheduler's backlog, as the dashboard shows them. */
+  overview: OperationsOverview;
   /** Open graphql-ws connections, each carrying the caller's subscriptions. */
   openSockets: () => number;
 }
@@ -82,9 +84,9 @@ export class Metrics {
     const em = db.reader();
     const connection = em.getConnection();
     const now = clock.now().getTime();
-    const payments = await connection.execute<Array<{ flow: string; state: string; n: number | string }>>('select flow, state, count(*) as n from payment group by flow, state');
+    const { overview } = this.sources;
     this.payments.reset();
-    for (const row of payments) this.payments.set({ flow: row.flow, state: row.state }, Number(row.n));
+    for (const row of await overview.paymentCounts()) this.payments.set({ flow: row.flow, state: row.state }, row.count);
     const transfers = await connection.execute<Array<{ state: string; n: number | string }>>('select state, count(*) as n from ledger_transfer group by state');
     this.transfers.reset();
     for (const row of transfers) this.transfers.set({ state: row.state }, Number(row.n));
@@ -93,10 +95,9 @@ export class Metrics {
     const oldestEvent = await em.findOne(DomainEvent, { publishedAt: null }, { orderBy: { id: 'asc' }, fields: ['occurredAt'] });
     this.outboxLag.set(oldestEvent ? Math.max(0, (now - oldestEvent.occurredAt.getTime()) / 1000) : 0);
 
-    const due = { state: JobState.PENDING, runAt: { $lte: new Date(now) } };
-    this.dueJobs.set(await em.count(ScheduledJob, due));
-    const oldestJob = await em.findOne(ScheduledJob, due, { orderBy: { runAt: 'asc' }, fields: ['runAt'] });
-    this.oldestDue.set(oldestJob ? Math.max(0, (now - oldestJob.runAt.getTime()) / 1000) : 0);
+    const backlog = await overview.schedulerBacklog();
+    this.dueJobs.set(backlog.dueJobs);
+    this.oldestDue.set(backlog.oldestDueAt ? Math.max(0, (now - backlog.oldestDueAt.getTime()) / 1000) : 0);
 
     const deliveries = await connection.execute<Array<{ state: string; n: number | string }>>('select state, count(*) as n from webhook_delivery group by state');
     this.deliveries.reset();

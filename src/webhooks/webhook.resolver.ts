@@ -17,7 +17,7 @@ import {
 @Resolver(() => WebhookDeliveryView)
 export class WebhookResolver {
   @Authorized()
-  @Query(() => WebhookDeliveryConnection, { description: 'Webhook deliveries to your endpoints, newest first.' })
+  @Query(() => WebhookDeliveryConnection, { description: 'Webhook deliveries to your endpoints, newest first; an operator holding clients:manage sees every client’s (its dead letters).' })
   async webhookDeliveries(
     @Args() page: PageArgs,
     @Ctx() ctx: Context,
@@ -28,7 +28,7 @@ export class WebhookResolver {
   }
 
   @Authorized()
-  @Query(() => WebhookDeliveryView, { nullable: true, description: 'One of your webhook deliveries; null if it does not exist or is not yours.' })
+  @Query(() => WebhookDeliveryView, { nullable: true, description: 'One of your webhook deliveries (an operator holding clients:manage: any client’s); null if it does not exist or is not yours.' })
   async webhookDelivery(@Arg('id', () => ID, { description: 'Delivery id, `whd_…`.' }) id: string, @Ctx() ctx: Context): Promise<WebhookDeliveryView | null> {
     const delivery = await ctx.services.webhooks.get(principal(ctx), id);
     return delivery && webhookDeliveryView(delivery);
@@ -41,7 +41,8 @@ export class WebhookResolver {
 
   @Authorized()
   @Mutation(() => ResendWebhookDeliveryPayload, {
-    description: 'Sends a delivered or dead-lettered delivery once more, with the same id and body and fresh signatures: one attempt, due now, without retries.',
+    description:
+      'Sends a delivered or dead-lettered delivery once more, with the same id and body and fresh signatures: one attempt, due now, without retries. An operator holding clients:manage re-sends any client’s.',
   })
   async resendWebhookDelivery(
     @Arg('input', { description: 'The delivery to send again.' }) input: ResendWebhookDeliveryInput,
