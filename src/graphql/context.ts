@@ -38,6 +38,7 @@ import type { GrantAccessService } from '../open-payments/grants/grant-access';
 import type { GrantService } from '../open-payments/grants/grant.service';
 import type { PeerService } from '../open-payments/peering/peer.service';
 import type { SignatureVerifier } from '../open-payments/signatures/http-signatures';
+import type { ExchangeRates } from '../providers/exchange-rates/exchange-rates';
 
 export interface Services {
   db: Database;
@@ -67,6 +68,7 @@ export interface Services {
   clients: ClientService;
   signatures: SignatureVerifier;
   peers: PeerService;
+  exchangeRates: ExchangeRates;
 }
 
 /**
