@@ -105,7 +105,9 @@ export class QuoteService {
    * assets at the provider's current rate (refused when it is missing or stale).
    */
   async price(sender: WalletRef, receiver: Receivable, amounts: { debitAmount?: unknown; receiveAmount?: unknown }): Promise<Price> {
-    const crossing = receiver.assetCode !== sender.assetCode || receiver.assetScale !== sender.assetScale;
+    const crossing = receiver.assetCode !== sender.assetCode;
+    // One code has one scale (ISO 4217, checked wherever an asset is made): another is a receiver's error.
+    if (!crossing && receiver.assetScale !== sender.assetScale) throw new PaygridError(ErrorCode.ASSET_SCALE_MISMATCH, 'receiver', `The receiver counts ${receiver.assetCode} with scale ${receiver.assetScale}, the wallet address with ${sender.assetScale}.`);
     const rate = crossing ? (await this.rates.usable(sender, receiver, 'receiver')).rate : null;
     return priceOf(this.options.fee, sender, receiver, { ...amounts, remaining: receiver.remaining }, rate);
   }

@@ -10,14 +10,12 @@ export interface JudgedRate extends ProvidedRate {
   stale: boolean;
 }
 
-/** What a quote converts with: the pair's rate, or 1 between two scales of one asset code. */
+/** What a quote converts with. */
 export interface UsableRate {
   rate: Rate;
-  /** The provider's update the quote used; null for a change of scale only. */
-  updatedAt: Date | null;
+  /** The provider's update the quote used. */
+  updatedAt: Date;
 }
-
-const ONE: Rate = { numerator: 1n, denominator: 1n };
 
 /**
  * The rates quotes may use: the provider's, refused when missing (EXCHANGE_RATE_UNAVAILABLE) or
@@ -32,7 +30,6 @@ export class ExchangeRates {
   ) {}
 
   async usable(from: Asset, to: Asset, field: string): Promise<UsableRate> {
-    if (from.assetCode === to.assetCode) return { rate: ONE, updatedAt: null };
     const found = await this.provider.rate(from.assetCode, to.assetCode);
     if (!found) throw new PaygridError(ErrorCode.EXCHANGE_RATE_UNAVAILABLE, field, `No exchange rate from ${from.assetCode} to ${to.assetCode} is known.`);
     if (this.isStale(found)) {
