@@ -388,6 +388,13 @@ describe('access matrix: every face of every object kind answers as the policy s
     },
     { operation: 'Query.peers', kind: 'peering', action: 'read', run: readFace(`{ peers { id } }`, (d) => d?.peers) },
     { operation: 'Query.peerPositions', kind: 'peering', action: 'read', run: readFace(`{ peerPositions { position } }`, (d) => d?.peerPositions) },
+    { operation: 'Query.exchangeRates', kind: 'exchangeRates', action: 'read', run: readFace(`{ exchangeRates { pair } }`, (d) => d?.exchangeRates) },
+    {
+      operation: 'Mutation.setExchangeRate',
+      kind: 'exchangeRates',
+      action: 'manage',
+      run: mutationFace('setExchangeRate', 'SetExchangeRateInput', () => ({ from: 'EUR', to: 'USD', rate: '1.0843', idempotencyKey: key() }), 'exchangeRate { pair } userErrors { code field }'),
+    },
     {
       operation: 'Mutation.recordPeerSettlement',
       kind: 'peering',
@@ -785,6 +792,7 @@ describe('access matrix: every face of every object kind answers as the policy s
     objects.push({ name: 'client A', id: a.id, object: { kind: 'client', client: { id: a.id } } });
     objects.push({ name: 'the ledger', id: '', object: { kind: 'ledger' } });
     objects.push({ name: 'the peering', id: '', object: { kind: 'peering' } });
+    objects.push({ name: 'the exchange rates', id: '', object: { kind: 'exchangeRates' } });
 
     const narrow = await server.token(a.id, a.secret, 'accounts:read');
     const adminOnly = await server.token(a.id, a.secret, 'payments:admin');

@@ -156,6 +156,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
     ledgerReport: { who: 'operator', args: () => ({}) },
     operationsOverview: { who: 'operator', args: () => ({}) },
     peers: { who: 'operator', args: () => ({}) },
+    exchangeRates: { who: 'operator', args: () => ({}) },
     peerPositions: { who: 'operator', args: () => ({}) },
     order: { who: 'merchant', args: () => ({ id: ids.order }) },
     payer: { who: 'payer', args: () => ({}) },
@@ -188,6 +189,7 @@ describe(`hostile input on every argument (${usingPostgres ? 'postgresql' : 'sql
         input: { name: 'Hostile peer', opOrigin: `http://127.0.0.1:${40000 + ++n}`, assetCode: 'EUR', creditLimit: '10.00', walletAddress: 'http://127.0.0.1:9/.well-known/pay', keys: [{ kid: fresh('peer-key'), kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] },
       }),
     },
+    setExchangeRate: { who: 'operator', args: () => ({ input: { from: 'EUR', to: 'USD', rate: '1.0843', idempotencyKey: fresh('rate') } }) },
     recordPeerSettlement: { who: 'operator', args: () => ({ input: { peerId: 'peer_none', amount: '1.00', direction: 'RECEIVED', idempotencyKey: fresh('settle') } }) },
     fundAccount: { who: 'operator', args: () => ({ input: { accountId: ids.buyer, amount: '1.00', reference: 'deposit', idempotencyKey: fresh('fund') } }) },
     createOrder: {

@@ -22,6 +22,8 @@ export const OPERATION_SCOPES: Readonly<Record<string, readonly Scope[]>> = {
   'Query.peerPositions': [Scope.LEDGER_READ],
   'Mutation.createPeer': [Scope.LEDGER_FUND],
   'Mutation.recordPeerSettlement': [Scope.LEDGER_FUND],
+  'Query.exchangeRates': [Scope.LEDGER_READ],
+  'Mutation.setExchangeRate': [Scope.LEDGER_FUND],
   'Query.payer': [Scope.PROFILE],
   'Query.viewer': [],
   'Query.deposit': [Scope.PAYMENTS_READ],

@@ -33,6 +33,8 @@ export type AccessObject =
   | { kind: 'ledger' }
   /** Peer instances, their credit lines and positions (Open Payments between Paygrid instances). */
   | { kind: 'peering' }
+  /** The exchange rates cross-currency quotes use (the sandbox provider's, set by the operator). */
+  | { kind: 'exchangeRates' }
   /** A player's KYC data as one operator received it (1-Click). */
   | { kind: 'kycProfile'; profile: { clientId: string } }
   /** An Open Payments (GNAP) grant, by the account of the wallet address it names (null: none of ours). */
@@ -243,6 +245,7 @@ export const POLICY = {
   },
   ledger: { read: { operator: [[always]] } },
   peering: { read: { operator: [[always]] }, manage: { operator: [[always]] } },
+  exchangeRates: { read: { operator: [[always]] }, manage: { operator: [[always]] } },
   /** Personal data: only the client acting for itself that received it; never a payer's or a payment-scoped token. */
   kycProfile: { read: { merchant: [[profileOfClient]], operator: [[profileOfClient]] } },
   /** The holder of the account a grant names sees and revokes it; the operator sees and revokes every grant. */

@@ -1,3 +1,5 @@
+import { parseConfiguredRates, type ConfiguredRate } from '../providers/exchange-rates/rate';
+
 export interface Config {
   port: number;
   host: string;
@@ -74,6 +76,10 @@ export interface Config {
   opClientKeyCacheSeconds: number;
   /** Open Payments: time to fetch a client's wallet address or jwks.json (OP_CLIENT_FETCH_TIMEOUT_MS). */
   opClientFetchTimeoutMs: number;
+  /** Sandbox exchange-rate provider: `FROM:TO=RATE` pairs, comma-separated (EXCHANGE_RATES), e.g. `EUR:USD=1.0843`. */
+  exchangeRates: ConfiguredRate[];
+  /** Oldest rate a quote may use (EXCHANGE_RATE_MAX_AGE_SECONDS); an older one is refused as stale. */
+  exchangeRateMaxAgeSeconds: number;
   /** Peering: the public name of this instance's wallet address, `/.well-known/pay` (PEER_INSTANCE_NAME). */
   peerInstanceName: string;
   /** Peering: the asset the instance wallet address shows (PEER_INSTANCE_ASSET). */
@@ -255,6 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gnapInteractionSeconds: read.positiveInteger('GNAP_INTERACTION_SECONDS', 600),
     gnapAccessTokenSeconds: read.positiveInteger('GNAP_ACCESS_TOKEN_SECONDS', 600),
     gnapContinueWaitSeconds: read.positiveInteger('GNAP_CONTINUE_WAIT_SECONDS', 5),
+    exchangeRates: read.check('EXCHANGE_RATES', parseConfiguredRates) ?? [],
+    exchangeRateMaxAgeSeconds: read.positiveInteger('EXCHANGE_RATE_MAX_AGE_SECONDS', 86_400),
     peerInstanceName: read.string('PEER_INSTANCE_NAME', 'Paygrid'),
     peerInstanceAsset: read.string('PEER_INSTANCE_ASSET', 'EUR'),
   };

@@ -39,6 +39,7 @@ import type { GrantService } from '../open-payments/grants/grant.service';
 import type { PeerService } from '../open-payments/peering/peer.service';
 import type { SignatureVerifier } from '../open-payments/signatures/http-signatures';
 import type { OperationsOverview } from '../operations/dashboard/overview';
+import type { ExchangeRates } from '../providers/exchange-rates/exchange-rates';
 
 export interface Services {
   db: Database;
@@ -70,6 +71,7 @@ export interface Services {
   peers: PeerService;
   /** What the operator's dashboard and the metrics show. */
   overview: OperationsOverview;
+  exchangeRates: ExchangeRates;
 }
 
 /**

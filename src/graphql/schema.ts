@@ -39,10 +39,11 @@ import { WalletAddressResolver } from '../open-payments/wallet-addresses/wallet-
 import { GrantResolver } from '../open-payments/grants/grant.resolver';
 import { ClientAdminResolver } from '../oauth/client-admin.resolver';
 import { DashboardResolver } from '../operations/dashboard/dashboard.resolver';
+import { ExchangeRateResolver } from '../providers/exchange-rates/exchange-rate.resolver';
 import { authChecker } from './context';
 import { guardArguments } from './input-guard';
 
-export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver, ClientAdminResolver, PeerResolver, DashboardResolver] as const;
+export const RESOLVERS = [AccountResolver, PaymentResolver, AccountPaymentsFieldResolver, AccountPaymentResolver, RefundResolver, OrderResolver, InitiationResolver, LedgerResolver, WebhookResolver, UserResolver, ClientResolver, OneClickResolver, WalletAddressResolver, GrantResolver, IncomingPaymentResolver, QuoteResolver, OutgoingPaymentResolver, ClientAdminResolver, PeerResolver, DashboardResolver, ExchangeRateResolver] as const;
 
 /**
  * Every subscription brings its own `subscribe` (it authorizes before listening), so the PubSub that

@@ -58,6 +58,8 @@ import { registerPeerRoutes } from '../open-payments/peering/peer.routes';
 import { InstanceIdentity } from '../open-payments/peering/instance-identity';
 import { PeerClient } from '../open-payments/peering/peer-client';
 import { PeerSending } from '../open-payments/peering/peer-sending';
+import { ExchangeRates } from '../providers/exchange-rates/exchange-rates';
+import { SandboxExchangeRates } from '../providers/exchange-rates/sandbox-exchange-rates';
 import { currencyAsset } from '../money/money';
 import { registerResourceServerRoutes } from '../open-payments/resources/resource-server.routes';
 import { registerHealthRoutes } from '../operations/health.routes';
@@ -147,7 +149,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
   const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
-  const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses }, config);
+  const exchangeRates = new ExchangeRates(new SandboxExchangeRates(db, clock, config.exchangeRates), clock, config.exchangeRateMaxAgeSeconds * 1000);
+  const openPaymentsResources = createOpenPaymentsResources({ db, ledger, webhooks, scheduler, clock, publicUrl, walletAddresses: openPaymentsAuth.walletAddresses, exchangeRates }, config);
   const instanceIdentity = new InstanceIdentity(db, () => publicUrl.base(), clock);
   const peerClient = new PeerClient(outbound, instanceIdentity, clock);
   const services: Services = {
@@ -172,6 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     clients: new ClientService(db, tokens, webhooks, clock),
     peers: new PeerService(db, ledger, openPaymentsResources.incomingPayments, clock, peerClient),
     overview: new OperationsOverview(db, clock),
+    exchangeRates,
   };
 
   services.quotes.useRemoteReceivers(services.peers);

@@ -135,6 +135,22 @@ export class LedgerService {
   }
 
   /**
+   * The platform's currency-exchange position in an asset (kind settlement: negative where it paid
+   * out more of the asset than it took in), created on first use. A cross-currency payment credits
+   * the sender's asset's and debits the receiver's, so each asset's books still sum to zero.
+   */
+  async fxAccount(tx: Tx, assetCode: string, assetScale: number): Promise<string> {
+    const id = `acct_fx_${assetCode}`;
+    await this.execute(
+      tx,
+      `insert into account (id, client_id, name, kind, asset_code, asset_scale, posted, reserved, balance_version, created_at)
+       values (?, null, ?, ?, ?, ?, 0, 0, 0, ?) on conflict (id) do nothing`,
+      [id, `${assetCode} exchange position`, AccountKind.SETTLEMENT, assetCode, assetScale, this.now(tx)],
+    );
+    return id;
+  }
+
+  /**
    * Reserves the legs' total on the debited account in one conditional update (which also checks
    * the credited account), then records one pending transfer per leg. Nothing is written when the
    * account cannot cover the total.

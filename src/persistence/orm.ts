@@ -36,6 +36,7 @@ import { GnapAccessToken, GnapGrant } from '../open-payments/grants/grant.entity
 import { SeenSignature } from '../open-payments/signatures/seen-signature.entity';
 import { Peer, PeerTransfer } from '../open-payments/peering/peer.entity';
 import { InstanceKey } from '../open-payments/peering/instance-key.entity';
+import { ExchangeRateRow } from '../providers/exchange-rates/exchange-rate.entity';
 
 export const ENTITIES = [
   OrderDetails,
@@ -73,6 +74,7 @@ export const ENTITIES = [
   Peer,
   PeerTransfer,
   InstanceKey,
+  ExchangeRateRow,
 ];
 
 export type DatabaseKind = 'sqlite' | 'postgresql';

@@ -40,6 +40,17 @@ export class OutgoingPaymentDetails {
   @Property({ type: MoneyType })
   fee!: bigint;
 
+  /** The receiver's asset when it differs from the sender's (the payment's); null: the same. */
+  @Property({ type: 'string', length: 10, nullable: true })
+  receiveAssetCode: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  receiveAssetScale: number | null = null;
+
+  /** The rate the receive amount was converted at (exact decimal), when it was. */
+  @Property({ type: 'string', length: 30, nullable: true })
+  exchangeRate: string | null = null;
+
   /** What reached the receiver, in the sender's asset (the fee excluded). */
   @Property({ type: MoneyType })
   sentAmount: bigint = 0n;

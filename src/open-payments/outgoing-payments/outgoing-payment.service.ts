@@ -13,7 +13,8 @@ import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } fr
 import { Quote } from '../quotes/quote.entity';
 import { GnapGrant } from '../grants/grant.entity';
 import { LedgerTransfer, TransferState } from '../../ledger/transfer.entity';
-import type { Price, QuoteService } from '../quotes/quote.service';
+import { receiveAssetOf as quoteReceiveAsset, type Price, type QuoteService } from '../quotes/quote.service';
+import type { Asset } from '../../money/money';
 import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
@@ -69,6 +70,11 @@ export interface RemoteSending {
   accountOf(peerId: string): Promise<string>;
   /** Sends (or resends) the peer transfer of a payment in SENDING; the answer completes or fails it. */
   send(paymentId: string): Promise<void>;
+}
+
+/** The receiver's asset of a payment: its own when the payment converts, the sender's otherwise. */
+export function receiveAssetOf(payment: Payment, details: OutgoingPaymentDetails): Asset {
+  return details.receiveAssetCode ? { assetCode: details.receiveAssetCode, assetScale: details.receiveAssetScale! } : { assetCode: payment.assetCode, assetScale: payment.assetScale };
 }
 
 export interface OutgoingPaymentOptions {
@@ -130,12 +136,12 @@ export class OutgoingPaymentService {
       if (quote.expiresAt.getTime() <= this.clock.now().getTime()) throw new PaygridError(ErrorCode.QUOTE_INVALID, 'quoteId', 'The quote has expired.');
       if (quote.peerId && this.remote) remote = { peerId: quote.peerId, url: quote.receiverUrl!, accountId: await this.remote.accountOf(quote.peerId) };
       else receiver = await this.incoming.payableByUrl(this.urls.incomingPayment(quote.receiverPaymentId), 'quoteId');
-      price = { debit: quote.debitAmount, receive: quote.receiveAmount, fee: quote.fee };
+      price = { debit: quote.debitAmount, receive: quote.receiveAmount, fee: quote.fee, receiveAsset: quoteReceiveAsset(quote), exchangeRate: quote.exchangeRate };
     } else {
       if (input.incomingPayment === undefined || input.incomingPayment === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'incomingPayment', 'Give a quoteId, or an incomingPayment with a debitAmount.');
       if (input.debitAmount === undefined || input.debitAmount === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'debitAmount', 'A payment without a quote needs its debitAmount.');
       receiver = await this.incoming.payableByUrl(input.incomingPayment, 'incomingPayment');
-      price = this.quotes.price(wallet, this.quotes.receivableOf(receiver), { debitAmount: input.debitAmount });
+      price = await this.quotes.price(wallet, this.quotes.receivableOf(receiver), { debitAmount: input.debitAmount });
     }
     const receiverUrl = remote ? remote.url : this.urls.incomingPayment(receiver!.payment.id);
     const now = this.clock.now();
@@ -194,6 +200,9 @@ export class OutgoingPaymentService {
           debitAmount: price.debit,
           receiveAmount: price.receive,
           fee: price.fee,
+          receiveAssetCode: price.exchangeRate ? price.receiveAsset.assetCode : null,
+          receiveAssetScale: price.exchangeRate ? price.receiveAsset.assetScale : null,
+          exchangeRate: price.exchangeRate,
           sentAmount: 0n,
           failed: false,
           failureCode: null,
@@ -214,7 +223,8 @@ export class OutgoingPaymentService {
         // Remote: the reservation is held until the peer answers the transfer (sent after this transaction).
         if (!target) return { paymentId: payment.id };
         await this.ledger.post(tx, transferIds);
-        details.sentAmount = price.receive;
+        await this.payOutExchanged(tx, record, receiverAccount.id);
+        details.sentAmount = price.debit - price.fee;
         await this.incoming.receive(tx, target, price.receive, payment.id);
         await this.move(tx, record, OutgoingPaymentState.COMPLETED, 'outgoing_payment.completed');
         return { paymentId: payment.id };
@@ -246,7 +256,8 @@ export class OutgoingPaymentService {
     const ids = reserved.map((t) => t.id);
     if (credited) {
       await this.ledger.post(tx, ids);
-      details.sentAmount = details.receiveAmount;
+      await this.payOutExchanged(tx, record, payment.beneficiaryAccountId!);
+      details.sentAmount = details.debitAmount - details.fee;
       await this.move(tx, record, OutgoingPaymentState.COMPLETED, 'outgoing_payment.completed');
     } else {
       await this.ledger.void(tx, ids);
@@ -284,7 +295,7 @@ export class OutgoingPaymentService {
       ...(details.quoteId ? { quoteId: this.urls.quote(details.quoteId) } : {}),
       failed: details.failed,
       receiver: details.receiverUrl ?? this.urls.incomingPayment(details.receiverPaymentId),
-      receiveAmount: toOpAmount(details.receiveAmount, payment),
+      receiveAmount: toOpAmount(details.receiveAmount, receiveAssetOf(payment, details)),
       debitAmount: toOpAmount(details.debitAmount, payment),
       sentAmount: toOpAmount(details.sentAmount, payment),
       ...(details.metadata ? { metadata: details.metadata } : {}),
@@ -311,17 +322,31 @@ export class OutgoingPaymentService {
   }
 
   /**
-   * Reserves the receive amount (to the receiver) and the fee (to the platform's fee account) on the
-   * sender's account; null, with nothing left reserved, when the account cannot cover both.
+   * Across assets, once the sender's side is posted (its principal to the exchange position of its
+   * asset): the exchange position of the receiver's asset pays the receive amount to the receiver's
+   * account (here, or the peer's for a remote receiver). Within one asset there is nothing to do.
+   */
+  private async payOutExchanged(tx: Tx, { payment, details }: OutgoingPaymentRecord, receiverAccountId: string): Promise<void> {
+    if (!details.receiveAssetCode) return;
+    const fx = await this.ledger.fxAccount(tx, details.receiveAssetCode, details.receiveAssetScale!);
+    await this.ledger.transfer(tx, { debitAccountId: fx, creditAccountId: receiverAccountId, purpose: 'open_payments_fx', legs: [{ amount: details.receiveAmount, reference: payment.id }] });
+  }
+
+  /**
+   * Reserves the principal and the fee (to the platform's fee account) on the sender's account;
+   * null, with nothing left reserved, when the account cannot cover both. The principal goes to the
+   * receiver within one asset, and across assets to the exchange position of the sender's asset
+   * (payOutExchanged credits the receiver in theirs).
    */
   private async fund(tx: Tx, { payment, details }: OutgoingPaymentRecord, receiverAccountId: string): Promise<string[] | null> {
     const reserved: string[] = [];
     try {
+      const principalTo = details.receiveAssetCode ? await this.ledger.fxAccount(tx, payment.assetCode, payment.assetScale) : receiverAccountId;
       const [toReceiver] = await this.ledger.reserve(tx, {
         debitAccountId: payment.payerAccountId!,
-        creditAccountId: receiverAccountId,
+        creditAccountId: principalTo,
         purpose: 'open_payments',
-        legs: [{ amount: details.receiveAmount, reference: payment.id }],
+        legs: [{ amount: details.debitAmount - details.fee, reference: payment.id }],
       });
       reserved.push(toReceiver.id);
       if (details.fee > 0n) {

@@ -4,6 +4,7 @@ import { Amount, ConnectionType, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountO
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { OutgoingPaymentRecord } from './outgoing-payment.service';
 import { OutgoingPaymentState } from './outgoing-payment.states';
+import { receiveAssetOf } from './outgoing-payment.service';
 
 registerEnumType(OutgoingPaymentState, { name: 'OutgoingPaymentState', description: 'funding → sending → completed, or failed (could not be funded).' });
 
@@ -60,7 +61,7 @@ export function outgoingPaymentView({ payment, details, wallet }: OutgoingPaymen
     state: payment.flowState as OutgoingPaymentState,
     failed: details.failed,
     debitAmount: amount(details.debitAmount),
-    receiveAmount: amount(details.receiveAmount),
+    receiveAmount: amountOf(details.receiveAmount, receiveAssetOf(payment, details).assetCode, receiveAssetOf(payment, details).assetScale),
     sentAmount: amount(details.sentAmount),
     fee: amount(details.fee),
     metadata: details.metadata,

@@ -3,7 +3,7 @@ import { MoneyType } from '../../persistence/money-type';
 
 /**
  * The price of paying one incoming payment from one wallet address: what leaves the sender
- * (debit = receive + fee) and what arrives. Used at most once, by one outgoing payment.
+ * (debit = principal + fee, in the sender's asset) and what arrives (in the receiver's). Used at most once, by one outgoing payment.
  */
 @Entity({ tableName: 'op_quote' })
 @Index({ properties: ['walletAddressId', 'id'] })
@@ -44,6 +44,17 @@ export class Quote {
 
   @Property({ type: MoneyType })
   fee!: bigint;
+
+  /** The receiver's asset when it differs from the sender's (assetCode/assetScale); null: the same. */
+  @Property({ type: 'string', length: 10, nullable: true })
+  receiveAssetCode: string | null = null;
+
+  @Property({ type: 'integer', nullable: true })
+  receiveAssetScale: number | null = null;
+
+  /** The rate the receive amount was converted at (exact decimal), when it was. */
+  @Property({ type: 'string', length: 30, nullable: true })
+  exchangeRate: string | null = null;
 
   @Property({ type: 'datetime' })
   expiresAt!: Date;

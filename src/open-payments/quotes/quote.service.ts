@@ -1,14 +1,18 @@
-import { MAX_AMOUNT } from '../../money/money';
+import type { Asset } from '../../money/money';
 import type { Database } from '../../persistence/database';
 import type { Clock } from '../../shared/clock';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import { newId } from '../../shared/ids';
 import { once, previousResult, validateIdempotencyKey, type IdempotentCall } from '../../shared/idempotency/idempotency';
 import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } from '../incoming-payments/incoming-payment.service';
-import { parseOpAmount, toOpAmount, type OpAmount } from '../resources/op-amount';
+import { toOpAmount, type OpAmount } from '../resources/op-amount';
 import type { ResourceUrls } from '../resources/resource-urls';
 import type { ResourceActor, WalletLookup, WalletRef } from '../resources/wallet';
-import { feeFor, receiveFor, type FeePolicy } from './fee';
+import type { ExchangeRates } from '../../providers/exchange-rates/exchange-rates';
+import type { FeePolicy } from './fee';
+import { priceOf, type Price } from './price';
+
+export type { Price } from './price';
 import { Quote } from './quote.entity';
 
 export interface QuoteOptions {
@@ -24,12 +28,6 @@ export interface CreateQuote {
   receiveAmount?: unknown;
 }
 
-/** What paying an incoming payment costs: debit = receive + fee, in the sender's minor units. */
-export interface Price {
-  debit: bigint;
-  receive: bigint;
-  fee: bigint;
-}
 
 /** What a receiver can take, wherever it is: its asset and what it still expects (null: an open amount). */
 export interface Receivable {
@@ -69,16 +67,23 @@ export interface QuoteJson {
   expiresAt: string;
 }
 
+/** The receiver's asset of a quote: its own when the quote converts, the sender's otherwise. */
+export function receiveAssetOf(quote: Quote): Asset {
+  return quote.receiveAssetCode ? { assetCode: quote.receiveAssetCode, assetScale: quote.receiveAssetScale! } : { assetCode: quote.assetCode, assetScale: quote.assetScale };
+}
+
 /**
- * Quotes for paying an incoming payment on this Paygrid from a wallet address in the same asset:
+ * Quotes for paying an incoming payment, here or on a peer instance, from a wallet address:
  * fixed-send (debitAmount), fixed-receive (receiveAmount), or what the incoming payment still
- * expects. The fee is fixed + basis points of the receive amount, rounded up to a minor unit.
+ * expects. The fee is fixed + basis points of the principal, rounded up to a minor unit, in the
+ * sender's asset; between two assets the receive amount is converted at the provider's rate.
  */
 export class QuoteService {
   constructor(
     private readonly db: Database,
     private readonly wallets: WalletLookup,
     private readonly incoming: IncomingPaymentService,
+    private readonly rates: ExchangeRates,
     private readonly urls: ResourceUrls,
     private readonly clock: Clock,
     private readonly options: QuoteOptions,
@@ -95,38 +100,16 @@ export class QuoteService {
     return { assetCode: record.payment.assetCode, assetScale: record.payment.assetScale, remaining: this.incoming.remaining(record.details) };
   }
 
-  /** The price of paying `receiver` from `sender`, from at most one of the two amounts. */
-  price(sender: WalletRef, receiver: Receivable, amounts: { debitAmount?: unknown; receiveAmount?: unknown }): Price {
-    const given = (v: unknown) => v !== undefined && v !== null;
-    if (given(amounts.debitAmount) && given(amounts.receiveAmount)) {
-      throw new PaygridError(ErrorCode.INVALID_INPUT, 'receiveAmount', 'Give debitAmount or receiveAmount, not both.');
-    }
-    if (receiver.assetCode !== sender.assetCode || receiver.assetScale !== sender.assetScale) {
-      throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'receiver', `The receiver expects ${receiver.assetCode} and the wallet address holds ${sender.assetCode}; Paygrid quotes within one asset only.`);
-    }
-    const remaining = receiver.remaining;
-    const fee = this.options.fee;
-    let price: Price;
-    let field: string;
-    if (given(amounts.debitAmount)) {
-      field = 'debitAmount';
-      const debit = parseOpAmount(amounts.debitAmount, field, sender);
-      const receive = receiveFor(fee, debit, field);
-      price = { debit, receive, fee: debit - receive };
-    } else {
-      field = given(amounts.receiveAmount) ? 'receiveAmount' : 'debitAmount';
-      let receive: bigint;
-      if (given(amounts.receiveAmount)) receive = parseOpAmount(amounts.receiveAmount, field, receiver);
-      else if (remaining !== null) receive = remaining;
-      else throw new PaygridError(ErrorCode.FIELD_REQUIRED, field, 'Give debitAmount or receiveAmount: the incoming payment has no amount to infer one from.');
-      const charged = feeFor(fee, receive);
-      if (receive + charged > MAX_AMOUNT) throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, field);
-      price = { debit: receive + charged, receive, fee: charged };
-    }
-    if (remaining !== null && price.receive > remaining) {
-      throw new PaygridError(ErrorCode.AMOUNT_TOO_LARGE, field, `The incoming payment expects only ${remaining} more minor units.`);
-    }
-    return price;
+  /**
+   * The price of paying `receiver` from `sender`, from at most one of the two amounts; between two
+   * assets at the provider's current rate (refused when it is missing or stale).
+   */
+  async price(sender: WalletRef, receiver: Receivable, amounts: { debitAmount?: unknown; receiveAmount?: unknown }): Promise<Price> {
+    const crossing = receiver.assetCode !== sender.assetCode;
+    // One code has one scale (ISO 4217, checked wherever an asset is made): another is a receiver's error.
+    if (!crossing && receiver.assetScale !== sender.assetScale) throw new PaygridError(ErrorCode.ASSET_SCALE_MISMATCH, 'receiver', `The receiver counts ${receiver.assetCode} with scale ${receiver.assetScale}, the wallet address with ${sender.assetScale}.`);
+    const rate = crossing ? (await this.rates.usable(sender, receiver, 'receiver')).rate : null;
+    return priceOf(this.options.fee, sender, receiver, { ...amounts, remaining: receiver.remaining }, rate);
   }
 
   async create(actor: ResourceActor, wallet: WalletRef, input: CreateQuote, idempotency?: IdempotencyKey): Promise<QuoteRecord> {
@@ -141,7 +124,7 @@ export class QuoteService {
     }
     const remote = typeof input.receiver === 'string' && !this.urls.incomingPaymentId(input.receiver) && this.remote ? await this.remote.resolve(input.receiver, 'receiver') : null;
     const receiver = remote ? null : await this.incoming.payableByUrl(input.receiver, 'receiver');
-    const price = this.price(wallet, remote ?? this.receivableOf(receiver!), input);
+    const price = await this.price(wallet, remote ?? this.receivableOf(receiver!), input);
     const now = this.clock.now();
     const receiverExpiry = remote ? remote.expiresAt?.getTime() ?? Infinity : receiver!.details.expiresAt.getTime();
     const expiresAt = new Date(Math.min(now.getTime() + this.options.lifetimeMs, receiverExpiry));
@@ -159,6 +142,9 @@ export class QuoteService {
           debitAmount: price.debit,
           receiveAmount: price.receive,
           fee: price.fee,
+          receiveAssetCode: price.exchangeRate ? price.receiveAsset.assetCode : null,
+          receiveAssetScale: price.exchangeRate ? price.receiveAsset.assetScale : null,
+          exchangeRate: price.exchangeRate,
           expiresAt,
           clientKey: actor.clientKey,
           grantId: actor.grantId,
@@ -185,7 +171,7 @@ export class QuoteService {
       id: this.urls.quote(quote.id),
       walletAddress: wallet.url,
       receiver: quote.receiverUrl ?? this.urls.incomingPayment(quote.receiverPaymentId),
-      receiveAmount: toOpAmount(quote.receiveAmount, quote),
+      receiveAmount: toOpAmount(quote.receiveAmount, receiveAssetOf(quote)),
       debitAmount: toOpAmount(quote.debitAmount, quote),
       method: 'ilp',
       createdAt: quote.createdAt.toISOString(),

@@ -1,9 +1,9 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Amount, IDEMPOTENCY_KEY_DESCRIPTION, UserError, amountOf } from '../../graphql/common.types';
 import type { ResourceUrls } from '../resources/resource-urls';
-import type { QuoteRecord } from './quote.service';
+import { receiveAssetOf, type QuoteRecord } from './quote.service';
 
-@ObjectType('Quote', { description: 'The price of paying an incoming payment from a wallet address: debit = receive + fee.' })
+@ObjectType('Quote', { description: 'The price of paying an incoming payment from a wallet address: debit = principal + fee (sender’s asset), receive = principal at the exchange rate (receiver’s asset).' })
 export class QuoteView {
   @Field(() => ID, { description: 'Quote id, `quo_…`.' })
   id!: string;
@@ -20,11 +20,14 @@ export class QuoteView {
   @Field(() => Amount, { description: 'What leaves the sender’s account, fee included.' })
   debitAmount!: Amount;
 
-  @Field(() => Amount, { description: 'What reaches the receiver.' })
+  @Field(() => Amount, { description: 'What reaches the receiver, in the receiver’s asset.' })
   receiveAmount!: Amount;
 
-  @Field(() => Amount, { description: 'The platform’s fee: OP_FEE_FIXED + OP_FEE_BASIS_POINTS of the receive amount, rounded up.' })
+  @Field(() => Amount, { description: 'The platform’s fee, in the sender’s asset: OP_FEE_FIXED + OP_FEE_BASIS_POINTS of the principal (debit − fee), rounded up.' })
   fee!: Amount;
+
+  @Field(() => String, { nullable: true, description: 'Between two assets: the exact rate used, major units of the receiver’s asset per major unit of the sender’s ("1.0843"); null within one asset. The receive amount is rounded down, the debit for a fixed receive amount up.' })
+  exchangeRate!: string | null;
 
   @Field({ description: 'Until when an outgoing payment may use it.' })
   expiresAt!: Date;
@@ -44,15 +47,16 @@ export function quoteView({ quote, wallet }: QuoteRecord, urls: ResourceUrls): Q
     walletAddress: wallet.url,
     receiver: quote.receiverUrl ?? urls.incomingPayment(quote.receiverPaymentId),
     debitAmount: amount(quote.debitAmount),
-    receiveAmount: amount(quote.receiveAmount),
+    receiveAmount: amountOf(quote.receiveAmount, receiveAssetOf(quote).assetCode, receiveAssetOf(quote).assetScale),
     fee: amount(quote.fee),
+    exchangeRate: quote.exchangeRate,
     expiresAt: quote.expiresAt,
     used: quote.outgoingPaymentId !== null,
     createdAt: quote.createdAt,
   };
 }
 
-@InputType({ description: 'Quotes paying an incoming payment on this Paygrid from a wallet address of yours, in the same asset.' })
+@InputType({ description: 'Quotes paying an incoming payment (here or on a peer instance) from a wallet address of yours; between two assets at the exchange rate.' })
 export class CreateQuoteInput {
   @Field({ description: 'The wallet address URL that pays; its account must be yours.' })
   walletAddress!: string;

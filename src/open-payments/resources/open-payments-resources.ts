@@ -11,6 +11,7 @@ import { QuoteService } from '../quotes/quote.service';
 import { ResourceUrls } from './resource-urls';
 import { ResourceWebhooks } from './resource-webhooks';
 import type { WalletLookup } from './wallet';
+import type { ExchangeRates } from '../../providers/exchange-rates/exchange-rates';
 
 export interface OpenPaymentsResources {
   incomingPayments: IncomingPaymentService;
@@ -21,17 +22,17 @@ export interface OpenPaymentsResources {
 
 /** The resource side of Open Payments: incoming payments, quotes, outgoing payments and grant spending. */
 export function createOpenPaymentsResources(
-  deps: { db: Database; ledger: LedgerService; webhooks: WebhookService; scheduler: Scheduler; clock: Clock; publicUrl: PublicUrl; walletAddresses: WalletLookup },
+  deps: { db: Database; ledger: LedgerService; webhooks: WebhookService; scheduler: Scheduler; clock: Clock; publicUrl: PublicUrl; walletAddresses: WalletLookup; exchangeRates: ExchangeRates },
   config: Config,
 ): OpenPaymentsResources {
-  const { db, ledger, scheduler, clock, walletAddresses } = deps;
+  const { db, ledger, scheduler, clock, walletAddresses, exchangeRates } = deps;
   const resourceUrls = new ResourceUrls(deps.publicUrl);
   const webhooks = new ResourceWebhooks(deps.webhooks);
   const incomingPayments = new IncomingPaymentService(db, walletAddresses, resourceUrls, webhooks, scheduler, clock, {
     maxExpiryMs: config.opIncomingPaymentMaxExpiryDays * 86_400_000,
     metadataMaxBytes: config.opMetadataMaxBytes,
   });
-  const quotes = new QuoteService(db, walletAddresses, incomingPayments, resourceUrls, clock, {
+  const quotes = new QuoteService(db, walletAddresses, incomingPayments, exchangeRates, resourceUrls, clock, {
     lifetimeMs: config.opQuoteLifetimeSeconds * 1000,
     fee: { fixed: config.opFeeFixed, basisPoints: BigInt(config.opFeeBasisPoints) },
   });
