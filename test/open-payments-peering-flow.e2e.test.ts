@@ -169,6 +169,37 @@ describe('Open Payments between two Paygrid instances', () => {
     await assertBooksBalance(receiver);
   });
 
+  it('sends the transfer of a payment whose process died after funding it and before sending (the funding transaction scheduled a send)', async () => {
+    const ip = await newIncoming('200');
+    const quote = await quoteFor(ip.id);
+    const { grant } = await outgoingGrant(sender, sender.holders.alice, { debitAmount: EUR('5000') });
+    const remote = (sender.server.app.services.outgoingPayments as unknown as { remote: { send(paymentId: string): Promise<void> } }).remote;
+    const original = remote.send;
+    remote.send = async () => {
+      throw new Error('the sender dies before sending');
+    };
+    let paid;
+    try {
+      paid = await sender.app.client.outgoingPayment.create({ url: `${sender.server.url}/op`, accessToken: grant.access_token!.value }, { walletAddress: sender.holders.alice.walletAddress, quoteId: quote.id });
+    } catch {
+      paid = null;
+    } finally {
+      remote.send = original;
+    }
+    assert.equal(paid, null, 'the crash reached the client as an error');
+    assert.equal((await balances(sender, sender.holders.alice.accountId)).reserved, 200n, 'funded: the reservation is held');
+    assert.deepEqual((await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken })).receivedAmount, EUR('0'), 'nothing sent yet');
+    sender.clock.advance(120_000);
+    await sender.server.app.services.scheduler.runDue();
+    const list = await sender.app.client.outgoingPayment.list({ url: `${sender.server.url}/op`, walletAddress: sender.holders.alice.walletAddress, accessToken: grant.access_token!.value });
+    assert.deepEqual(list.result.find((p) => p.quoteId === quote.id)!.sentAmount, EUR('200'));
+    assert.deepEqual((await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken })).receivedAmount, EUR('200'), 'credited once');
+    assert.equal((await balances(sender, sender.holders.alice.accountId)).reserved, 0n);
+    assert.equal((await position(sender, peerOnSender)) + (await position(receiver, peerOnReceiver)), 0n, 'positions mirror');
+    await assertBooksBalance(sender);
+    await assertBooksBalance(receiver);
+  });
+
   it('fails the payment and releases its reservation when the peer refuses (over its credit limit), moving nothing there', async () => {
     const owed = await position(receiver, peerOnReceiver);
     const ip = await newIncoming(String(10000n - owed + 100n));

@@ -67,6 +67,11 @@ export interface OutgoingPaymentJson {
 /** Paying a receiver on a peer instance: the peer's account here, and the signed transfer sent after funding. */
 export interface RemoteSending {
   accountOf(peerId: string): Promise<string>;
+  /**
+   * In the transaction that funds the payment: makes sure its transfer is sent even if this process
+   * dies after the commit and before `send` records the call.
+   */
+  sendLater(tx: Tx, paymentId: string): Promise<void>;
   /** Sends (or resends) the peer transfer of a payment in SENDING; the answer completes or fails it. */
   send(paymentId: string): Promise<void>;
 }
@@ -212,7 +217,10 @@ export class OutgoingPaymentService {
         }
         await this.move(tx, record, OutgoingPaymentState.SENDING, 'outgoing_payment.funded');
         // Remote: the reservation is held until the peer answers the transfer (sent after this transaction).
-        if (!target) return { paymentId: payment.id };
+        if (!target) {
+          await this.remote!.sendLater(tx, payment.id);
+          return { paymentId: payment.id };
+        }
         await this.ledger.post(tx, transferIds);
         details.sentAmount = price.receive;
         await this.incoming.receive(tx, target, price.receive, payment.id);
