@@ -169,6 +169,65 @@ describe('Open Payments between two Paygrid instances', () => {
     await assertBooksBalance(receiver);
   });
 
+  it('sends the transfer of a payment whose process died after funding it and before sending (the funding transaction scheduled a send)', async () => {
+    const ip = await newIncoming('200');
+    const quote = await quoteFor(ip.id);
+    const { grant } = await outgoingGrant(sender, sender.holders.alice, { debitAmount: EUR('5000') });
+    const remote = (sender.server.app.services.outgoingPayments as unknown as { remote: { send(paymentId: string): Promise<void> } }).remote;
+    const original = remote.send;
+    remote.send = async () => {
+      throw new Error('the sender dies before sending');
+    };
+    let paid;
+    try {
+      paid = await sender.app.client.outgoingPayment.create({ url: `${sender.server.url}/op`, accessToken: grant.access_token!.value }, { walletAddress: sender.holders.alice.walletAddress, quoteId: quote.id });
+    } catch {
+      paid = null;
+    } finally {
+      remote.send = original;
+    }
+    assert.equal(paid, null, 'the crash reached the client as an error');
+    assert.equal((await balances(sender, sender.holders.alice.accountId)).reserved, 200n, 'funded: the reservation is held');
+    assert.deepEqual((await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken })).receivedAmount, EUR('0'), 'nothing sent yet');
+    sender.clock.advance(120_000);
+    await sender.server.app.services.scheduler.runDue();
+    const list = await sender.app.client.outgoingPayment.list({ url: `${sender.server.url}/op`, walletAddress: sender.holders.alice.walletAddress, accessToken: grant.access_token!.value });
+    assert.deepEqual(list.result.find((p) => p.quoteId === quote.id)!.sentAmount, EUR('200'));
+    assert.deepEqual((await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken })).receivedAmount, EUR('200'), 'credited once');
+    assert.equal((await balances(sender, sender.holders.alice.accountId)).reserved, 0n);
+    assert.equal((await position(sender, peerOnSender)) + (await position(receiver, peerOnReceiver)), 0n, 'positions mirror');
+    await assertBooksBalance(sender);
+    await assertBooksBalance(receiver);
+  });
+
+  it('pays an incoming payment on the other instance from incomingPayment + debitAmount, without a quote, as a local one', async () => {
+    const ip = await newIncoming('400');
+    const { grant } = await outgoingGrant(sender, sender.holders.alice, { debitAmount: EUR('5000') });
+    const create = (incomingPayment: string, debitAmount: string) =>
+      sender.app.client.outgoingPayment.create({ url: `${sender.server.url}/op`, accessToken: grant.access_token!.value }, { walletAddress: sender.holders.alice.walletAddress, incomingPayment, debitAmount: EUR(debitAmount) });
+    const before = await balances(sender, sender.holders.alice.accountId);
+    const owed = await position(receiver, peerOnReceiver);
+    const paid = await create(ip.id, '400');
+    assert.equal(paid.failed, false);
+    assert.equal(paid.receiver, ip.id);
+    assert.equal(paid.quoteId, undefined);
+    assert.deepEqual(paid.debitAmount, EUR('400'));
+    assert.deepEqual(paid.sentAmount, EUR('400'));
+    const seen = await sender.app.client.incomingPayment.get({ url: ip.id, accessToken: incomingToken });
+    assert.equal(seen.completed, true);
+    assert.deepEqual(seen.receivedAmount, EUR('400'));
+    assert.equal(before.posted - (await balances(sender, sender.holders.alice.accountId)).posted, 400n);
+    assert.equal((await position(receiver, peerOnReceiver)) - owed, 400n);
+    // More than the remote incoming payment expects: refused before anything is reserved or sent.
+    const small = await newIncoming('100');
+    await assert.rejects(create(small.id, '150'), (error: any) => error.status === 400);
+    assert.deepEqual(await balances(sender, sender.holders.alice.accountId), { posted: before.posted - 400n, reserved: 0n });
+    assert.deepEqual((await sender.app.client.incomingPayment.get({ url: small.id, accessToken: incomingToken })).receivedAmount, EUR('0'));
+    assert.equal((await position(sender, peerOnSender)) + (await position(receiver, peerOnReceiver)), 0n, 'positions mirror');
+    await assertBooksBalance(sender);
+    await assertBooksBalance(receiver);
+  });
+
   it('fails the payment and releases its reservation when the peer refuses (over its credit limit), moving nothing there', async () => {
     const owed = await position(receiver, peerOnReceiver);
     const ip = await newIncoming(String(10000n - owed + 100n));

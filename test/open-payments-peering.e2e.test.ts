@@ -112,6 +112,19 @@ describe('Open Payments peering: receiving peer transfers', () => {
     await assertBooksBalance(world);
   });
 
+  it('answers one transfer delivered several times at once as one: credited once, no delivery refused', async () => {
+    const ip = await newIncoming('250');
+    const before = await balances(world, world.shop.accountId);
+    const body = { id: 'transfer-race', incomingPayment: ip.id, amount: EUR('250'), outgoingPayment: 'http://127.0.0.1:4841/op/outgoing-payments/pay_6' };
+    // The first completes the incoming payment: a late duplicate must not be refused as "completed".
+    const answers = await Promise.all([send(body), send(body), send(body), send(body)]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 200, 201], JSON.stringify(answers.map((a) => a.json)));
+    assert.equal(new Set(answers.map((a) => JSON.stringify(a.json))).size, 1, 'every delivery gets the same answer');
+    assert.equal(await received(ip.id), '250');
+    assert.equal((await balances(world, world.shop.accountId)).posted - before.posted, 250n, 'credited once');
+    await assertBooksBalance(world);
+  });
+
   it('refuses a transfer beyond the credit limit or beyond what the incoming payment expects, moving nothing', async () => {
     const owed = BigInt(await position());
     const ip = await newIncoming('10000');

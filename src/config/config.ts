@@ -19,6 +19,12 @@ export interface Config {
   trustProxy: boolean;
   /** How often each instance looks for due scheduled jobs. */
   schedulerPollMs: number;
+  /**
+   * How long a provider call's try (a bank, an identity provider, a peer transfer) is presumed alive
+   * (PROVIDER_CALL_LEASE_SECONDS): past it, the scheduler sends it again with the same key. A try
+   * waits at most half of it for its answer.
+   */
+  providerCallLeaseSeconds: number;
   /** Width of the first webhook retry window; each next window doubles (see src/jobs/backoff.ts). */
   webhookRetryBaseMs: number;
   /** Attempts per webhook delivery, the first included, before it is dead-lettered. */
@@ -221,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: read.check('PUBLIC_URL', publicUrl),
     trustProxy: read.boolean('TRUST_PROXY', false),
     schedulerPollMs: read.positiveInteger('SCHEDULER_POLL_MS', 1000),
+    providerCallLeaseSeconds: read.positiveInteger('PROVIDER_CALL_LEASE_SECONDS', 60),
     webhookRetryBaseMs: read.positiveInteger('WEBHOOK_RETRY_BASE_MS', 60_000),
     webhookMaxAttempts: read.positiveInteger('WEBHOOK_MAX_ATTEMPTS', 18),
     paymentExpireDays: read.positiveInteger('PAYMENT_EXPIRE_DAYS', 7),

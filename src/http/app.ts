@@ -37,7 +37,7 @@ import { InitiationService } from '../flows/initiation/initiation.service';
 import { registerWebviewRoutes } from '../flows/initiation/webview.routes';
 import type { BankGateway } from '../providers/bank/bank-connector';
 import { SandboxBank } from '../providers/bank/sandbox-bank';
-import { ProviderCalls } from '../providers/provider-call';
+import { DEFAULT_PROVIDER_CALL_OPTIONS, ProviderCalls } from '../providers/provider-call';
 import { IdentityProviders, type IdentityProvider } from '../providers/identity/identity-provider';
 import { SandboxBankId } from '../providers/identity/sandbox-bankid';
 import { OneClickService } from '../flows/one-click/one-click.service';
@@ -145,7 +145,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const refunds = new RefundService(db, ledger, clock);
   const expiry = new AuthorizationExpiry(db, clock, scheduler, config.authorizationSweepSeconds * 1000);
   const authorization = new AuthorizationService(db, tokens, users, clock);
-  const providerCalls = new ProviderCalls(db, scheduler, clock);
+  const providerCallLeaseMs = config.providerCallLeaseSeconds * 1000;
+  const providerCalls = new ProviderCalls(db, scheduler, clock, { leaseMs: providerCallLeaseMs, timeoutMs: Math.min(DEFAULT_PROVIDER_CALL_OPTIONS.timeoutMs, providerCallLeaseMs / 2), waitMs: DEFAULT_PROVIDER_CALL_OPTIONS.waitMs });
   const sandboxBankId = new SandboxBankId(() => publicUrl.base(), clock);
   const identityProviders = new IdentityProviders(options.identityProviders?.(sandboxBankId) ?? [sandboxBankId]);
   const openPaymentsAuth = createOpenPaymentsAuth(db, clock, scheduler, publicUrl, config);
@@ -179,7 +180,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   services.quotes.useRemoteReceivers(services.peers);
-  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls));
+  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls, scheduler, clock, providerCallLeaseMs, services.peers));
 
   const schema = await buildPaygridSchema();
   const rules = [...specifiedRules, ...queryLimits()];

@@ -14,7 +14,7 @@ const MAX_ERROR_LENGTH = 2000;
 /** Schedules timed work in the caller's transaction, and runs it (the persistent scheduler). */
 export interface ProviderCallJobs {
   schedule(tx: Tx, job: { kind: string; runAt: Date; payload: Record<string, unknown>; key?: string }): Promise<unknown>;
-  register<P>(kind: string, handler: (payload: P) => Promise<void>): void;
+  register<P>(kind: string, handler: (payload: P) => Promise<void>, options?: { leaseMs?: number }): void;
 }
 
 /**
@@ -105,7 +105,8 @@ export class ProviderCalls {
     private readonly clock: Clock,
     private readonly options: ProviderCallsOptions = DEFAULT_PROVIDER_CALL_OPTIONS,
   ) {
-    jobs.register<{ callId: string }>(RECONCILE_PROVIDER_CALL_JOB, ({ callId }) => this.reconcile(callId));
+    // A reconciliation that dies with its process is claimed again once a try's lease is over, not later.
+    jobs.register<{ callId: string }>(RECONCILE_PROVIDER_CALL_JOB, ({ callId }) => this.reconcile(callId), { leaseMs: options.leaseMs + options.waitMs });
   }
 
   /** Makes an operation known, so the scheduler can send its calls again from their records alone. */

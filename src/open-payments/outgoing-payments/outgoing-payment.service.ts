@@ -13,7 +13,7 @@ import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } fr
 import { Quote } from '../quotes/quote.entity';
 import { GnapGrant } from '../grants/grant.entity';
 import { LedgerTransfer, TransferState } from '../../ledger/transfer.entity';
-import { receiveAssetOf as quoteReceiveAsset, type Price, type QuoteService } from '../quotes/quote.service';
+import { receiveAssetOf as quoteReceiveAsset, type Price, type QuoteService, type RemoteReceiver } from '../quotes/quote.service';
 import type { Asset } from '../../money/money';
 import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
@@ -67,7 +67,14 @@ export interface OutgoingPaymentJson {
 
 /** Paying a receiver on a peer instance: the peer's account here, and the signed transfer sent after funding. */
 export interface RemoteSending {
+  /** An incoming payment on a configured peer, read from it; null when its origin is no peer's. */
+  resolve(url: string, field: string): Promise<RemoteReceiver | null>;
   accountOf(peerId: string): Promise<string>;
+  /**
+   * In the transaction that funds the payment: makes sure its transfer is sent even if this process
+   * dies after the commit and before `send` records the call.
+   */
+  sendLater(tx: Tx, paymentId: string): Promise<void>;
   /** Sends (or resends) the peer transfer of a payment in SENDING; the answer completes or fails it. */
   send(paymentId: string): Promise<void>;
 }
@@ -126,7 +133,7 @@ export class OutgoingPaymentService {
     // Everything that needs no lock is read before the transaction, which then holds one connection.
     let quote: Quote | null = null;
     let receiver: IncomingPaymentRecord | null = null;
-    let remote: { peerId: string; url: string; accountId: string } | null = null;
+    let remote: { peerId: string; url: string; paymentId: string; accountId: string } | null = null;
     let price: Price;
     if (fromQuote) {
       const id = this.urls.quoteId(input.quoteId) ?? (typeof input.quoteId === 'string' && /^quo_[A-Z0-9]{26}$/.test(input.quoteId) ? input.quoteId : null);
@@ -134,14 +141,24 @@ export class OutgoingPaymentService {
       if (!quote || quote.walletAddressId !== wallet.id) throw new PaygridError(ErrorCode.QUOTE_INVALID, 'quoteId', 'No such quote for this wallet address.');
       if (quote.outgoingPaymentId) throw new PaygridError(ErrorCode.QUOTE_ALREADY_USED, 'quoteId');
       if (quote.expiresAt.getTime() <= this.clock.now().getTime()) throw new PaygridError(ErrorCode.QUOTE_INVALID, 'quoteId', 'The quote has expired.');
-      if (quote.peerId && this.remote) remote = { peerId: quote.peerId, url: quote.receiverUrl!, accountId: await this.remote.accountOf(quote.peerId) };
+      if (quote.peerId && this.remote) remote = { peerId: quote.peerId, url: quote.receiverUrl!, paymentId: quote.receiverPaymentId, accountId: await this.remote.accountOf(quote.peerId) };
       else receiver = await this.incoming.payableByUrl(this.urls.incomingPayment(quote.receiverPaymentId), 'quoteId');
       price = { debit: quote.debitAmount, receive: quote.receiveAmount, fee: quote.fee, receiveAsset: quoteReceiveAsset(quote), exchangeRate: quote.exchangeRate };
     } else {
       if (input.incomingPayment === undefined || input.incomingPayment === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'incomingPayment', 'Give a quoteId, or an incomingPayment with a debitAmount.');
       if (input.debitAmount === undefined || input.debitAmount === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'debitAmount', 'A payment without a quote needs its debitAmount.');
-      receiver = await this.incoming.payableByUrl(input.incomingPayment, 'incomingPayment');
-      price = await this.quotes.price(wallet, this.quotes.receivableOf(receiver), { debitAmount: input.debitAmount });
+      const elsewhere = typeof input.incomingPayment === 'string' && !this.urls.incomingPaymentId(input.incomingPayment) && this.remote ? await this.remote.resolve(input.incomingPayment, 'incomingPayment') : null;
+      if (elsewhere) {
+        // On a peer: priced as a quote would be; the peer checks again when the transfer arrives.
+        price = await this.quotes.price(wallet, elsewhere, { debitAmount: input.debitAmount });
+        if (elsewhere.remaining !== null && price.receive > elsewhere.remaining) {
+          throw new PaygridError(ErrorCode.RECEIVER_INVALID, 'debitAmount', `The incoming payment expects only ${elsewhere.remaining} more minor units.`);
+        }
+        remote = { peerId: elsewhere.peerId, url: elsewhere.url, paymentId: elsewhere.paymentId, accountId: await this.remote!.accountOf(elsewhere.peerId) };
+      } else {
+        receiver = await this.incoming.payableByUrl(input.incomingPayment, 'incomingPayment');
+        price = await this.quotes.price(wallet, this.quotes.receivableOf(receiver), { debitAmount: input.debitAmount });
+      }
     }
     const receiverUrl = remote ? remote.url : this.urls.incomingPayment(receiver!.payment.id);
     const now = this.clock.now();
@@ -194,7 +211,7 @@ export class OutgoingPaymentService {
           paymentId: payment.id,
           walletAddressId: wallet.id,
           quoteId: quote?.id ?? null,
-          receiverPaymentId: quote && remote ? quote.receiverPaymentId : receiver!.payment.id,
+          receiverPaymentId: remote ? remote.paymentId : receiver!.payment.id,
           receiverUrl: remote?.url ?? null,
           peerId: remote?.peerId ?? null,
           debitAmount: price.debit,
@@ -221,7 +238,10 @@ export class OutgoingPaymentService {
         }
         await this.move(tx, record, OutgoingPaymentState.SENDING, 'outgoing_payment.funded');
         // Remote: the reservation is held until the peer answers the transfer (sent after this transaction).
-        if (!target) return { paymentId: payment.id };
+        if (!target) {
+          await this.remote!.sendLater(tx, payment.id);
+          return { paymentId: payment.id };
+        }
         await this.ledger.post(tx, transferIds);
         await this.payOutExchanged(tx, record, receiverAccount.id);
         details.sentAmount = price.debit - price.fee;

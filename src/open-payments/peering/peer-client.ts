@@ -30,6 +30,11 @@ const unreachable = (why: string) => new PaygridError(ErrorCode.RECEIVER_INVALID
 export class PeerClient {
   /** Read grants per peer, reused until shortly before they lapse. */
   private readonly tokens = new Map<string, { value: string; until: number }>();
+  /**
+   * The grant request under way per peer, shared by concurrent reads: two identical signed grant
+   * requests in the same second carry the same signature, and the peer refuses the second as a replay.
+   */
+  private readonly asking = new Map<string, Promise<string>>();
 
   constructor(
     private readonly outbound: OutboundHttp,
@@ -65,6 +70,15 @@ export class PeerClient {
   private async readToken(peer: Peer, url: string): Promise<string> {
     const cached = this.tokens.get(peer.id);
     if (cached && cached.until > this.clock.now().getTime()) return cached.value;
+    let asking = this.asking.get(peer.id);
+    if (!asking) {
+      asking = this.requestToken(peer, url).finally(() => this.asking.delete(peer.id));
+      this.asking.set(peer.id, asking);
+    }
+    return asking;
+  }
+
+  private async requestToken(peer: Peer, url: string): Promise<string> {
     const open = await this.outbound.send({ method: 'GET', url });
     if (open.status !== 200) throw open.status === 404 ? new PaygridError(ErrorCode.RECEIVER_INVALID, 'receiver', 'No such incoming payment on the peer.') : unreachable(`it answered ${open.status}`);
     const authServer = parse(open).authServer;

@@ -1,18 +1,26 @@
-import type { Database } from '../../persistence/database';
+import type { Scheduler } from '../../jobs/scheduler';
+import type { Database, Tx } from '../../persistence/database';
+import type { Clock } from '../../shared/clock';
 import type { ProviderCalls, ProviderOperation } from '../../providers/provider-call';
+import { ProviderCall } from '../../providers/provider-call.entity';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import type { OutgoingPaymentService, RemoteSending } from '../outgoing-payments/outgoing-payment.service';
 import { OutgoingPaymentDetails } from '../outgoing-payments/outgoing-payment.entity';
+import type { RemoteReceiver, RemoteReceivers } from '../quotes/quote.service';
 import type { ResourceUrls } from '../resources/resource-urls';
 import { toOpAmount } from '../resources/op-amount';
 import type { PeerClient, PeerTransferOutcome } from './peer-client';
 import { Peer } from './peer.entity';
 
+const SEND_JOB = 'peer.transfer-send';
+
 /**
  * The sending side of a peer transfer, as a provider call: recorded in its own transaction once the
  * payment is funded (SENDING, reservation held), sent signed with the payment id as the transfer id,
  * retried by the scheduler with the same id until the peer gives a definite answer, which then
- * posts the reservation against the peer's account (credited) or voids it (refused).
+ * posts the reservation against the peer's account (credited) or voids it (refused). The funding
+ * transaction also schedules a send one lease later, for a process that dies before its first try
+ * is recorded; when that job finds the call recorded, it leaves it to the provider calls.
  */
 export class PeerSending implements RemoteSending {
   private readonly transfer: ProviderOperation<PeerTransferOutcome>;
@@ -23,7 +31,16 @@ export class PeerSending implements RemoteSending {
     private readonly client: PeerClient,
     private readonly outgoing: OutgoingPaymentService,
     private readonly urls: ResourceUrls,
+    private readonly scheduler: Scheduler,
+    private readonly clock: Clock,
+    private readonly leaseMs: number,
+    private readonly receivers: RemoteReceivers,
   ) {
+    scheduler.register<{ paymentId: string }>(SEND_JOB, async ({ paymentId }) => {
+      // A call once recorded is the provider calls' to drive to an answer.
+      if (await this.db.reader().findOne(ProviderCall, { provider: 'peer', key: paymentId }, { fields: ['id'] })) return;
+      await this.send(paymentId);
+    });
     this.transfer = providerCalls.define<PeerTransferOutcome>({
       provider: 'peer',
       operation: 'transfer',
@@ -37,10 +54,18 @@ export class PeerSending implements RemoteSending {
     });
   }
 
+  resolve(url: string, field: string): Promise<RemoteReceiver | null> {
+    return this.receivers.resolve(url, field);
+  }
+
   async accountOf(peerId: string): Promise<string> {
     const peer = await this.db.reader().findOne(Peer, { id: peerId });
     if (!peer) throw new PaygridError(ErrorCode.RECEIVER_INVALID, 'quoteId', 'The receiver’s peer is no longer configured.');
     return peer.accountId;
+  }
+
+  async sendLater(tx: Tx, paymentId: string): Promise<void> {
+    await this.scheduler.schedule(tx, { kind: SEND_JOB, runAt: new Date(this.clock.now().getTime() + this.leaseMs), payload: { paymentId }, key: paymentId });
   }
 
   async send(paymentId: string): Promise<void> {

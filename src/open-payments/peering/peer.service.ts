@@ -1,4 +1,3 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { LedgerService } from '../../ledger/ledger.service';
 import { Account } from '../../accounts/account.entity';
 import { currencyAsset, normalizeAmount, parseAmount } from '../../money/money';
@@ -208,11 +207,11 @@ export class PeerService implements RemoteReceivers {
     if (amount <= 0n) throw new PaygridError(ErrorCode.AMOUNT_INVALID, 'amount', 'A transfer moves more than nothing.');
     const prior = await this.prior(peer, request.id, request, amount);
     if (prior) return { answer: prior, replay: true };
-    const receiver = await this.incoming.payableByUrl(request.incomingPayment, 'incomingPayment');
-    if (receiver.payment.assetCode !== peer.assetCode || receiver.payment.assetScale !== peer.assetScale) {
-      throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'amount', `The receiver expects ${receiver.payment.assetCode}; this peer settles in ${peer.assetCode}.`);
-    }
     try {
+      const receiver = await this.incoming.payableByUrl(request.incomingPayment, 'incomingPayment');
+      if (receiver.payment.assetCode !== peer.assetCode || receiver.payment.assetScale !== peer.assetScale) {
+        throw new PaygridError(ErrorCode.ASSET_MISMATCH, 'amount', `The receiver expects ${receiver.payment.assetCode}; this peer settles in ${peer.assetCode}.`);
+      }
       await this.db.transaction(async (tx) => {
         const target = await this.incoming.lockPayable(tx, receiver, 'incomingPayment');
         const remaining = this.incoming.remaining(target.details);
@@ -239,8 +238,12 @@ export class PeerService implements RemoteReceivers {
         });
       });
     } catch (error) {
-      // The same id delivered twice at once: the other delivery credited it; answer as it did.
-      if (!(error instanceof UniqueConstraintViolationException)) throw error;
+      // The same id delivered twice at once: the other delivery credited it, and may have completed
+      // the incoming payment or used the credit line meanwhile. A refusal now would be taken as
+      // definite by the sender, which would void what was credited here: answer as the other did.
+      const done = await this.prior(peer, request.id, request, amount);
+      if (done) return { answer: done, replay: true };
+      throw error;
     }
     const done = await this.prior(peer, request.id, request, amount);
     return { answer: done!, replay: false };
