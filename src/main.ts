@@ -49,14 +49,14 @@ async function runPrimary(config: Config, workers: number): Promise<void> {
 async function runServer(config: Config): Promise<void> {
   const app = await createApp(config);
   if (config.outboundAllowLoopback) {
-    app.http.log.warn('OUTBOUND_ALLOW_LOOPBACK=true: webhooks and callbacks may reach services on this machine; for local development only');
+    app.log.warn('OUTBOUND_ALLOW_LOOPBACK=true: webhooks and callbacks may reach services on this machine; for local development only');
   }
   if (cluster.isWorker) {
     // Which worker answered, for operators and the workers test: the number, not the pid.
     app.http.server.prependListener('request', (_request, response) => response.setHeader('x-paygrid-worker', String(cluster.worker!.id)));
   }
   if (config.demoData) {
-    app.http.log.warn(
+    app.log.warn(
       'DEMO DATA is on: demo clients with published secrets (the operator one can mint money) exist on this server. ' +
         'It is on by default only on the embedded SQLite database; set DEMO_DATA=false, or DATABASE_URL, for anything but trying Paygrid out.',
     );
@@ -64,22 +64,22 @@ async function runServer(config: Config): Promise<void> {
   if (config.demoData && process.env.PAYGRID_DEMO_DATA_WORKER !== 'false') {
     const created = await ensureDemoData(app.services);
     if (created) {
-      app.http.log.info(
+      app.log.info(
         `demo data created: merchant ${DEMO_MERCHANT.id}, buyer account ${created.buyerAccountId} (1000.00 EUR), seller account ${created.sellerAccountId}, ` +
           `payer ${DEMO_PAYER.username} (${created.payerId}) with account ${created.payerAccountId} (500.00 EUR); ` +
           `Open Payments wallet addresses ${created.payerWalletAddress} and ${created.merchantWalletAddress}`,
       );
     }
-    app.http.log.info(
+    app.log.info(
       `get a token: curl -s -u ${DEMO_MERCHANT.id}:${DEMO_MERCHANT.secret} -d grant_type=client_credentials ${app.url}/oauth/token` +
         ` (operator: ${DEMO_OPERATOR.id}:${DEMO_OPERATOR.secret})`,
     );
-    app.http.log.info(
+    app.log.info(
       `payer consent: open ${app.url}/oauth/authorize?response_type=code&client_id=${DEMO_MERCHANT.id}` +
         `&redirect_uri=${encodeURIComponent(DEMO_MERCHANT.redirectUri)}&scope=accounts:read&state=demo and log in as ${DEMO_PAYER.username} / ${DEMO_PAYER.password}`,
     );
   }
-  app.http.log.info(`Paygrid GraphQL on ${app.url}/graphql (HTTP and graphql-ws)${cluster.isWorker ? `, worker ${cluster.worker!.id}` : ''}`);
+  app.log.info(`Paygrid GraphQL on ${app.url}/graphql (HTTP and graphql-ws)${cluster.isWorker ? `, worker ${cluster.worker!.id}` : ''}`);
   const stop = async () => {
     await app.close();
     process.exit(0);

@@ -60,4 +60,18 @@ describe('structured logs', () => {
     assert.equal(completed.clientId, merchant.id);
     assert.ok(!log.text.some((line) => line.includes(merchant.token)));
   });
+
+  it('a service logs through the same logger, named by its component, with no request of its own', async () => {
+    const { scheduler, db } = server.app.services;
+    scheduler.register('test.log-failure', async () => {
+      throw new Error('the bank is down');
+    }, { maxAttempts: 2 });
+    await db.transaction((tx) => scheduler.schedule(tx, { kind: 'test.log-failure', runAt: new Date(), payload: {} }));
+    await scheduler.runDue();
+    const failed = log.lines.find((l) => l.msg === 'job failed; will retry' && l.kind === 'test.log-failure');
+    assert.ok(failed, 'the scheduler logged the failed run');
+    assert.equal(failed.component, 'scheduler');
+    assert.equal(failed.err.message, 'the bank is down');
+    assert.equal(failed.reqId, undefined);
+  });
 });

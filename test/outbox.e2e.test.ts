@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../src/shared/logger';
 import { DomainEvent } from '../src/events/event.entity';
 import { recordBalanceEvent, type PublishedEvent } from '../src/events/event-recorder';
 import { OutboxDispatcher } from '../src/events/outbox';
@@ -10,7 +10,7 @@ import { Database } from '../src/persistence/database';
 import { databaseKind, openDatabase } from '../src/persistence/orm';
 import { createTestDatabase, type TestDatabase } from './support/server';
 
-const quietLog = { error: () => {}, warn: () => {}, info: () => {} } as unknown as FastifyBaseLogger;
+const quietLog = { error: () => {}, warn: () => {}, info: () => {} } as unknown as Logger;
 
 /** A broker whose behaviour a test switches: take events, refuse them, or never answer. */
 class Broker {

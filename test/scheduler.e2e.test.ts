@@ -166,7 +166,7 @@ describe('the scheduler', () => {
   it('keeps the outcome of the run that holds the claim when an older run finishes late', async () => {
     let runs = 0;
     // A second scheduler on the same database stands for another instance.
-    const rival = new Scheduler(server.app.services.db, clock, server.app.http.log, { pollMs: QUIET.schedulerPollMs });
+    const rival = new Scheduler(server.app.services.db, clock, server.app.log, { pollMs: QUIET.schedulerPollMs });
     const handler = async (_payload: unknown, run: { attempt: number }) => {
       runs++;
       if (run.attempt === 1) {

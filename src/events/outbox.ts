@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../shared/logger';
 import type { Database } from '../persistence/database';
 import { DomainEvent, EventAggregate } from './event.entity';
 import { toPublished, type PublishedEvent } from './event-recorder';
@@ -41,7 +41,7 @@ export class OutboxDispatcher {
   constructor(
     private readonly db: Database,
     private readonly pubSub: Pick<PubSubHandle, 'publish'>,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
   ) {}
 
   /** Called right after a commit with the events it wrote (their ids assigned by the insert). */

@@ -3,7 +3,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -44,7 +44,8 @@ import { OneClickService } from '../flows/one-click/one-click.service';
 import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
 import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
 import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
-import { REQUEST_ID_HEADER, bindRequestLog, loggerOptions, requestIdOf } from './logging';
+import type { Logger } from '../shared/logger';
+import { REQUEST_ID_HEADER, bindRequestLog, createPaygridLogger, requestIdOf } from './logging';
 import { registerLoginRoutes } from '../users/login.routes';
 import { SessionService } from '../users/session.service';
 import { UserService } from '../users/user.service';
@@ -77,6 +78,8 @@ export interface App {
   port: number;
   services: Services;
   http: FastifyInstance;
+  /** The process's logger (Fastify's request lines are children of it). */
+  log: Logger;
   close(): Promise<void>;
 }
 
@@ -101,8 +104,10 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  const log = createPaygridLogger(config.logLevel, options.logStream);
   const http = Fastify({
-    logger: loggerOptions(config.logLevel, options.logStream),
+    // Typed as Fastify's base logger: the routes' types are written against it.
+    loggerInstance: log as FastifyBaseLogger,
     genReqId: requestIdOf,
     bodyLimit: MAX_MESSAGE_BYTES,
     trustProxy: config.trustProxy,
@@ -111,10 +116,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
   });
   const { orm, applied } = await openDatabase({ databaseUrl: config.databaseUrl, onQuery: options.onQuery, migrate: config.migrateOnStart });
-  if (applied.length) http.log.info({ migrations: applied }, 'database migrated');
+  if (applied.length) log.info({ migrations: applied }, 'database migrated');
   const db = new Database(orm, databaseKind(config.databaseUrl));
-  const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => http.log.warn({ err }, `redis ${what} failed`));
-  const outbox = new OutboxDispatcher(db, withPaymentFeed(events), http.log);
+  const events = createPaygridPubSub(config.redisUrl, config.redisPrefix, (err, what) => log.warn({ err }, `redis ${what} failed`));
+  const outbox = new OutboxDispatcher(db, withPaymentFeed(events), log.child({ component: 'outbox' }));
   db.onCommitted((events) => outbox.dispatch(events));
 
   const ledger = new LedgerService();
@@ -122,7 +127,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const tokens = new TokenService(db, clock, {
     cacheMs: config.tokenCacheMs,
     revocations: events.revocations,
-    onError: (err, what) => http.log.warn({ err }, `${what} failed`),
+    onError: (err, what) => log.child({ component: 'tokens' }).warn({ err }, `${what} failed`),
   });
   const users = new UserService(db, clock, {
     maxAttempts: config.loginMaxAttempts,
@@ -130,7 +135,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     hashConcurrency: config.passwordHashConcurrency,
     hashQueue: config.passwordHashQueue,
   });
-  const scheduler = new Scheduler(db, clock, http.log, { pollMs: config.schedulerPollMs });
+  const scheduler = new Scheduler(db, clock, log.child({ component: 'scheduler' }), { pollMs: config.schedulerPollMs });
   const publicUrl = new PublicUrl(config.publicUrl);
   const outbound = new OutboundHttp({
     allowLoopback: config.outboundAllowLoopback,
@@ -138,7 +143,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     timeoutMs: config.outboundTimeoutMs,
     maxResponseBytes: config.outboundMaxResponseKib * 1024,
   });
-  const webhooks = new WebhookService(db, scheduler, clock, http.log, outbound, {
+  const webhooks = new WebhookService(db, scheduler, clock, log.child({ component: 'webhooks' }), outbound, {
     retryBaseMs: config.webhookRetryBaseMs,
     maxAttempts: config.webhookMaxAttempts,
   });
@@ -251,7 +256,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
   };
 
-  const retention = new Retention(db, scheduler, clock, http.log, {
+  const retention = new Retention(db, scheduler, clock, log.child({ component: 'retention' }), {
     retentionDays: config.retentionDays,
     idempotencyDays: config.idempotencyRetentionDays,
     intervalMs: config.retentionIntervalMinutes * 60_000,
@@ -361,6 +366,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     port,
     services,
     http,
+    log,
     async close() {
       // Runs under way finish and are recorded first; then HTTP, so that no commit happens after the
       // outbox stopped.

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createLogger, type Logger } from '../shared/logger';
 
 /**
  * Query parameters whose values are credentials or bind one (OAuth codes and states, tokens, client
@@ -71,22 +72,25 @@ const REDACT_PATHS = [
   '*.webhookSecret',
 ];
 
-export function loggerOptions(level: string, stream?: Writable): FastifyServerOptions['logger'] {
-  return {
-    level,
-    ...(stream ? { stream } : {}),
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
-    serializers: {
-      // Fastify's own request fields, with the URL's secrets taken out.
-      req: (request: FastifyRequest) => ({
-        method: request.method,
-        url: redactUrl(request.url ?? ''),
-        host: request.host,
-        remoteAddress: request.ip,
-        remotePort: request.socket?.remotePort,
-      }),
+/** The process's logger, redacting what the hardening rules say may not be logged; `stream` is for tests. */
+export function createPaygridLogger(level: string, stream?: Writable): Logger {
+  return createLogger(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
+      serializers: {
+        // Fastify's own request fields, with the URL's secrets taken out.
+        req: (request: FastifyRequest) => ({
+          method: request.method,
+          url: redactUrl(request.url ?? ''),
+          host: request.host,
+          remoteAddress: request.ip,
+          remotePort: request.socket?.remotePort,
+        }),
+      },
     },
-  };
+    stream,
+  );
 }
 
 /** The header a request id comes in on and goes back out on. */

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../shared/logger';
 import { ConcurrentWriteConflict, type Database, type Tx } from '../persistence/database';
 import type { Clock } from '../shared/clock';
 import { newId } from '../shared/ids';
@@ -91,7 +91,7 @@ export class Scheduler {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     private readonly options: SchedulerOptions,
   ) {}
 

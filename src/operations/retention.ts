@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../shared/logger';
 import { JobState, ScheduledJob } from '../jobs/scheduled-job.entity';
 import type { Scheduler } from '../jobs/scheduler';
 import { AccessToken } from '../oauth/access-token.entity';
@@ -41,7 +41,7 @@ export class Retention {
     private readonly db: Database,
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     private readonly options: RetentionOptions,
   ) {
     scheduler.register(RETENTION_JOB, async () => {

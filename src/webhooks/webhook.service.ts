@@ -1,7 +1,7 @@
 import { accessFilter, type Principal } from '../access';
 import { parseHttpUrl } from '../shared/text';
 import { performance } from 'node:perf_hooks';
-import type { FastifyBaseLogger } from 'fastify';
+import type { Logger } from '../shared/logger';
 import { anchoredRetryAt, type BackoffPolicy } from '../jobs/backoff';
 import type { Scheduler } from '../jobs/scheduler';
 import { Client } from '../oauth/client.entity';
@@ -92,7 +92,7 @@ export class WebhookService {
     private readonly db: Database,
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
-    private readonly log: FastifyBaseLogger,
+    private readonly log: Logger,
     /** Every attempt goes through it: only to allowed addresses, bounded in time and size. */
     private readonly outbound: OutboundHttp,
     private readonly options: WebhookOptions,
