@@ -185,7 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
 
   services.quotes.useRemoteReceivers(services.peers);
-  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls, scheduler, clock, providerCallLeaseMs, services.peers));
+  services.outgoingPayments.useRemoteSending(new PeerSending(db, providerCalls, peerClient, services.outgoingPayments, services.resourceUrls, scheduler, clock, providerCallLeaseMs));
 
   const schema = await buildPaygridSchema();
   const rules = [...specifiedRules, ...queryLimits()];

@@ -13,7 +13,7 @@ import type { IdempotencyKey, IncomingPaymentRecord, IncomingPaymentService } fr
 import { Quote } from '../quotes/quote.entity';
 import { GnapGrant } from '../grants/grant.entity';
 import { LedgerTransfer, TransferState } from '../../ledger/transfer.entity';
-import { receiveAssetOf as quoteReceiveAsset, type Price, type QuoteService, type RemoteReceiver } from '../quotes/quote.service';
+import { receiveAssetOf as quoteReceiveAsset, type Price, type QuoteService } from '../quotes/quote.service';
 import type { Asset } from '../../money/money';
 import { checkMetadata } from '../resources/metadata';
 import { toOpAmount, type OpAmount } from '../resources/op-amount';
@@ -67,8 +67,6 @@ export interface OutgoingPaymentJson {
 
 /** Paying a receiver on a peer instance: the peer's account here, and the signed transfer sent after funding. */
 export interface RemoteSending {
-  /** An incoming payment on a configured peer, read from it; null when its origin is no peer's. */
-  resolve(url: string, field: string): Promise<RemoteReceiver | null>;
   accountOf(peerId: string): Promise<string>;
   /**
    * In the transaction that funds the payment: makes sure its transfer is sent even if this process
@@ -147,13 +145,11 @@ export class OutgoingPaymentService {
     } else {
       if (input.incomingPayment === undefined || input.incomingPayment === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'incomingPayment', 'Give a quoteId, or an incomingPayment with a debitAmount.');
       if (input.debitAmount === undefined || input.debitAmount === null) throw new PaygridError(ErrorCode.FIELD_REQUIRED, 'debitAmount', 'A payment without a quote needs its debitAmount.');
-      const elsewhere = typeof input.incomingPayment === 'string' && !this.urls.incomingPaymentId(input.incomingPayment) && this.remote ? await this.remote.resolve(input.incomingPayment, 'incomingPayment') : null;
+      const elsewhere = this.remote ? await this.quotes.remoteReceiver(input.incomingPayment, 'incomingPayment') : null;
       if (elsewhere) {
-        // On a peer: priced as a quote would be; the peer checks again when the transfer arrives.
+        // On a peer: priced as a quote would be (beyond what it still expects is refused there); the
+        // peer checks again when the transfer arrives.
         price = await this.quotes.price(wallet, elsewhere, { debitAmount: input.debitAmount });
-        if (elsewhere.remaining !== null && price.receive > elsewhere.remaining) {
-          throw new PaygridError(ErrorCode.RECEIVER_INVALID, 'debitAmount', `The incoming payment expects only ${elsewhere.remaining} more minor units.`);
-        }
         remote = { peerId: elsewhere.peerId, url: elsewhere.url, paymentId: elsewhere.paymentId, accountId: await this.remote!.accountOf(elsewhere.peerId) };
       } else {
         receiver = await this.incoming.payableByUrl(input.incomingPayment, 'incomingPayment');

@@ -6,7 +6,6 @@ import { ProviderCall } from '../../providers/provider-call.entity';
 import { ErrorCode, PaygridError } from '../../shared/errors';
 import type { OutgoingPaymentService, RemoteSending } from '../outgoing-payments/outgoing-payment.service';
 import { OutgoingPaymentDetails } from '../outgoing-payments/outgoing-payment.entity';
-import type { RemoteReceiver, RemoteReceivers } from '../quotes/quote.service';
 import type { ResourceUrls } from '../resources/resource-urls';
 import { toOpAmount } from '../resources/op-amount';
 import type { PeerClient, PeerTransferOutcome } from './peer-client';
@@ -34,7 +33,6 @@ export class PeerSending implements RemoteSending {
     private readonly scheduler: Scheduler,
     private readonly clock: Clock,
     private readonly leaseMs: number,
-    private readonly receivers: RemoteReceivers,
   ) {
     scheduler.register<{ paymentId: string }>(SEND_JOB, async ({ paymentId }) => {
       // A call once recorded is the provider calls' to drive to an answer.
@@ -52,10 +50,6 @@ export class PeerSending implements RemoteSending {
       apply: (tx, paymentId, answer) => this.outgoing.finishRemote(tx, paymentId!, answer.kind === 'credited', answer.kind === 'refused' ? answer.code : null),
       readAnswer: (stored) => stored as PeerTransferOutcome,
     });
-  }
-
-  resolve(url: string, field: string): Promise<RemoteReceiver | null> {
-    return this.receivers.resolve(url, field);
   }
 
   async accountOf(peerId: string): Promise<string> {

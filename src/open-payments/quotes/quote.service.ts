@@ -96,6 +96,12 @@ export class QuoteService {
     this.remote = remote;
   }
 
+  /** The receiver when it is an incoming payment on a configured peer; null when it is (or claims to be) local. */
+  async remoteReceiver(receiver: unknown, field: string): Promise<RemoteReceiver | null> {
+    if (typeof receiver !== 'string' || this.urls.incomingPaymentId(receiver) || !this.remote) return null;
+    return this.remote.resolve(receiver, field);
+  }
+
   receivableOf(record: IncomingPaymentRecord): Receivable {
     return { assetCode: record.payment.assetCode, assetScale: record.payment.assetScale, remaining: this.incoming.remaining(record.details) };
   }
@@ -122,7 +128,7 @@ export class QuoteService {
       const prior = await previousResult(this.db.reader(), call);
       if (prior) return (await this.get(String(prior.quoteId)))!;
     }
-    const remote = typeof input.receiver === 'string' && !this.urls.incomingPaymentId(input.receiver) && this.remote ? await this.remote.resolve(input.receiver, 'receiver') : null;
+    const remote = await this.remoteReceiver(input.receiver, 'receiver');
     const receiver = remote ? null : await this.incoming.payableByUrl(input.receiver, 'receiver');
     const price = await this.price(wallet, remote ?? this.receivableOf(receiver!), input);
     const now = this.clock.now();
