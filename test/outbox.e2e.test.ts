@@ -61,12 +61,43 @@ describe('the outbox', () => {
 
       broker.mode = 'take';
       const taken = await commitEvent();
-      await sleep(500);
+      await sleep(1200);
       assert.deepEqual(broker.taken.map((e) => e.id), [taken]);
-      assert.ok(await publishedAt(taken));
+      assert.ok(await publishedAt(taken), 'not marked on its own once no transaction came to carry the mark');
     } finally {
       // Not stopped: stop() waits for publications, and the broker never answers the first one.
       db.offCommitted(listener);
+    }
+  });
+
+  it('marks published events in the next business transaction, and again alone when that one rolls back', async () => {
+    const outbox = new OutboxDispatcher(db, new Broker(), quietLog);
+    const listener = (events: DomainEvent[]) => outbox.dispatch(events);
+    db.onCommitted(listener);
+    const commits: string[] = [];
+    db.orm.em.getEventManager().registerSubscriber({ afterTransactionCommit: () => void commits.push('commit') });
+    try {
+      const first = await commitEvent();
+      await sleep(50);
+      assert.equal(await publishedAt(first), null);
+      commits.length = 0;
+      const second = await commitEvent();
+      assert.ok(await publishedAt(first), "the first event's mark did not ride in the second event's transaction");
+      assert.equal(commits.length, 1, 'the mark took a commit of its own');
+
+      await sleep(600);
+      // The mark boards once the work is done; the transaction then fails at its flush (an event with no aggregate).
+      await assert.rejects(
+        db.transaction(async (tx) => {
+          recordBalanceEvent(tx, { id: null as unknown as string, clientId: null, assetCode: 'EUR', assetScale: 2, posted: 1n, reserved: 0n, balanceVersion: 1 }, []);
+        }),
+      );
+      assert.equal(await publishedAt(second), null, 'a mark in a rolled-back transaction was taken as done');
+      await sleep(1200);
+      assert.ok(await publishedAt(second), 'the mark lost with the rolled-back transaction was never made');
+    } finally {
+      db.offCommitted(listener);
+      await outbox.stop();
     }
   });
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../shared/logger';
-import type { Database } from '../persistence/database';
+import type { EntityManager } from '@mikro-orm/core';
+import type { Database, Tx } from '../persistence/database';
 import { DomainEvent, EventAggregate } from './event.entity';
 import { toPublished, type PublishedEvent } from './event-recorder';
 import type { PubSubHandle } from './pubsub';
@@ -10,15 +11,18 @@ const SWEEP_GRACE_MS = 2000;
 /** How long a sweeper holds the events it republishes before another may take them. */
 const LEASE_MS = 30_000;
 const SWEEP_BATCH = 200;
-/** Published events are marked together, at most this long after the broker took them. */
-const MARK_EVERY_MS = 200;
+/** Published events are marked together, riding in the next business transaction at most this often. */
+const RIDE_EVERY_MS = 500;
+/** With no transaction to ride in this long after the broker took them, they are marked on their own. */
+const MARK_ALONE_AFTER_MS = 1000;
 /** Ids per marking statement, well under either database's limit of bound parameters. */
 const MARK_BATCH = 1000;
 
 /**
  * Publishes committed events to subscribers. Right after a commit, the transaction's events are
  * published from the objects in memory, with no read back; once the broker took them they are
- * marked published, many at once in one statement. An event is marked only after the broker took
+ * marked published, many at once in one statement that rides at the end of the next business
+ * transaction (no commit of its own), or runs alone when none comes. An event is marked only after the broker took
  * it, so a crash never loses one: the sweeper leases what stayed unmarked past a grace period
  * (one instance at a time per event, until the lease runs out) and publishes it again. Subscribers
  * may therefore see an event twice, and drop it by its sequence.
@@ -37,12 +41,41 @@ export class OutboxDispatcher {
   private readonly held = new Set<number>();
   private markTimer: NodeJS.Timeout | null = null;
   private marking: Promise<void> = Promise.resolve();
+  private lastRide = 0;
+  /** Marking statements so far: in a business transaction, or alone (a commit of their own). */
+  readonly marks = { riding: 0, alone: 0 };
+  private readonly stopRiding: () => void;
 
   constructor(
     private readonly db: Database,
     private readonly pubSub: Pick<PubSubHandle, 'publish'>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.stopRiding = db.carry({ board: () => this.boardMarks() });
+  }
+
+  /** The marks due to ride in the transaction about to commit; put back if it does not. */
+  private boardMarks(): { write(tx: Tx): Promise<void>; landed(committed: boolean): void } | null {
+    const now = Date.now();
+    if (!this.unmarked.length || now - this.lastRide < RIDE_EVERY_MS) return null;
+    this.lastRide = now;
+    const ids = this.unmarked;
+    this.unmarked = [];
+    return {
+      write: (tx) => {
+        this.marks.riding++;
+        return this.mark(ids, tx.em);
+      },
+      landed: (committed) => {
+        if (!committed) return this.markLater(ids);
+        for (const id of ids) this.held.delete(id);
+        // What arrived meanwhile waits for the next ride: the mark alone is only for a quiet spell.
+        if (this.markTimer) clearTimeout(this.markTimer);
+        this.markTimer = null;
+        if (this.unmarked.length) this.markLater([]);
+      },
+    };
+  }
 
   /** Called right after a commit with the events it wrote (their ids assigned by the insert). */
   dispatch(events: DomainEvent[]): void {
@@ -73,6 +106,7 @@ export class OutboxDispatcher {
     this.timer = null;
     await this.sweeping;
     await Promise.all([...this.inFlight]);
+    this.stopRiding();
     await this.markNow();
   }
 
@@ -121,7 +155,7 @@ export class OutboxDispatcher {
     this.markTimer = setTimeout(() => {
       this.markTimer = null;
       void this.markNow();
-    }, MARK_EVERY_MS);
+    }, MARK_ALONE_AFTER_MS);
   }
 
   /** Marks what the broker took so far, one statement at a time; a failed mark is retried with the next. */
@@ -132,6 +166,7 @@ export class OutboxDispatcher {
       const ids = this.unmarked;
       this.unmarked = [];
       try {
+        if (ids.length) this.marks.alone++;
         await this.mark(ids);
         for (const id of ids) this.held.delete(id);
       } catch (error) {
@@ -142,13 +177,14 @@ export class OutboxDispatcher {
     return this.marking;
   }
 
-  private async mark(ids: number[]): Promise<void> {
-    const em = this.db.reader();
+  private async mark(ids: number[], em: EntityManager = this.db.reader()): Promise<void> {
     for (let i = 0; i < ids.length; i += MARK_BATCH) {
       const batch = ids.slice(i, i + MARK_BATCH);
       await em.getConnection().execute(
         `update event set published_at = ? where id in (${batch.map(() => '?').join(', ')}) and published_at is null`,
         [em.getPlatform().processDateProperty(new Date()), ...batch],
+        'run',
+        em.getTransactionContext(),
       );
     }
   }

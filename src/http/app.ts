@@ -80,6 +80,7 @@ export interface App {
   http: FastifyInstance;
   /** The process's logger (Fastify's request lines are children of it). */
   log: Logger;
+  outbox: OutboxDispatcher;
   close(): Promise<void>;
 }
 
@@ -367,6 +368,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     services,
     http,
     log,
+    outbox,
     async close() {
       // Runs under way finish and are recorded first; then HTTP, so that no commit happens after the
       // outbox stopped.

@@ -51,6 +51,15 @@ export class Tx {
   ) {}
 }
 
+/**
+ * Writes that need no transaction of their own ride at the end of the next one (the outbox's marks
+ * of published events), so that a business commit is the only commit. `board` returns the write
+ * to carry, or null; `landed` says whether the transaction that carried it committed.
+ */
+export interface CommitRider {
+  board(): { write(tx: Tx): Promise<void>; landed(committed: boolean): void } | null;
+}
+
 const MAX_ATTEMPTS = 8;
 
 /** The unique (aggregate, sequence) index of events: a second writer of one payment's history lost the race. */
@@ -68,6 +77,7 @@ function isRaceLost(error: unknown): boolean {
 
 export class Database {
   private readonly committedListeners: Array<(events: DomainEvent[]) => void> = [];
+  private readonly riders: CommitRider[] = [];
 
   private readonly rowLock: LockMode | undefined;
 
@@ -87,6 +97,15 @@ export class Database {
     this.committedListeners.push(listener);
   }
 
+  /** Returns the function that stops carrying it. */
+  carry(rider: CommitRider): () => void {
+    this.riders.push(rider);
+    return () => {
+      const at = this.riders.indexOf(rider);
+      if (at >= 0) this.riders.splice(at, 1);
+    };
+  }
+
   offCommitted(listener: (events: DomainEvent[]) => void): void {
     const at = this.committedListeners.indexOf(listener);
     if (at >= 0) this.committedListeners.splice(at, 1);
@@ -100,15 +119,25 @@ export class Database {
   async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let tx: Tx | undefined;
+      const boarded: Array<{ landed(committed: boolean): void }> = [];
       try {
         const result = await this.orm.em.fork().transactional(async (em) => {
           tx = new Tx(em, this.rowLock, attempt > 1);
-          return work(tx);
+          const result = await work(tx);
+          for (const rider of this.riders) {
+            const passenger = rider.board();
+            if (!passenger) continue;
+            boarded.push(passenger);
+            await passenger.write(tx);
+          }
+          return result;
         });
+        for (const passenger of boarded) passenger.landed(true);
         const events = tx!.events;
         if (events.length) for (const listener of this.committedListeners) listener(events);
         return result;
       } catch (error) {
+        for (const passenger of boarded) passenger.landed(false);
         if (error instanceof RepeatSuspected && attempt === 1) continue;
         if (!isRaceLost(error)) throw error;
         if (attempt >= MAX_ATTEMPTS) throw (error instanceof ConcurrentWriteConflict && error.whenExhausted) || error;

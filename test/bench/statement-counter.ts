@@ -3,8 +3,6 @@ import type { MikroORM } from '@mikro-orm/core';
 /** Background work that belongs to no payment: the outbox sweeper's poll for stale events (a select before, a lease now). */
 const BACKGROUND = /^select\b.*\bfrom\s+["`]?event["`]?.*published_at["`]?\s+is\s+null|^update\s+["`]?event["`]?\s+set\s+["`]?lease_until/is;
 const WRITE = /^\s*(insert|update|delete)\b/i;
-/** The outbox's own writes after commit (claims before, marks now): the only writes outside a transaction. */
-const OUTBOX_WRITE = /^update\s+["`]?event["`]?\s+set\s+["`]?published_at/i;
 
 /**
  * Counts the SQL statements and commits of the requests it watches, from the server's own hooks:
@@ -12,20 +10,20 @@ const OUTBOX_WRITE = /^update\s+["`]?event["`]?\s+set\s+["`]?published_at/i;
  * issued while no transaction is open commits on its own (autocommit), so it counts as a commit too.
  * Telling an autocommit from a statement of a transaction needs one request at a time: `quiet()`
  * waits until the work a request left behind (the outbox's publication after commit) is done before
- * the next one starts. Under concurrent load, `transactions + outboxWrites` counts the commits.
+ * the next one starts. Under concurrent load, the transactions plus the outbox's marks made alone
+ * (`OutboxDispatcher.marks`) count the commits.
  */
 export class StatementCounter {
   private open = 0;
   private counting = false;
   private lastActivity = Date.now();
-  private counts = { statements: 0, commits: 0, transactions: 0, autocommits: 0, outboxWrites: 0 };
+  private counts = { statements: 0, commits: 0, transactions: 0, autocommits: 0 };
 
   onQuery(sql: string): void {
     if (BACKGROUND.test(sql)) return;
     this.lastActivity = Date.now();
     if (!this.counting) return;
     this.counts.statements++;
-    if (OUTBOX_WRITE.test(sql)) this.counts.outboxWrites++;
     if (this.open === 0 && WRITE.test(sql)) {
       this.counts.commits++;
       this.counts.autocommits++;
@@ -58,7 +56,7 @@ export class StatementCounter {
   }
 
   start(): void {
-    this.counts = { statements: 0, commits: 0, transactions: 0, autocommits: 0, outboxWrites: 0 };
+    this.counts = { statements: 0, commits: 0, transactions: 0, autocommits: 0 };
     this.counting = true;
   }
 
