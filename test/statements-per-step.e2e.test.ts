@@ -13,7 +13,7 @@ const EXPECTED: Record<string, number> = {
   createAccountPayment: 3,
   addPaymentTransaction: 5,
   authorizePayment: 7,
-  executePayment: 9,
+  executePayment: 8,
   repeatedExecutePayment: 4,
 };
 

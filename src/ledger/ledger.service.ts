@@ -368,9 +368,11 @@ export class LedgerService {
   }
 
   /**
-   * Applies posted changes to balances, one conditional update per account in id order, and records
-   * each account's new balances. `released` is the part of a debit that was reserved before
-   * (two-phase), released as it is posted. Returns the asset the accounts hold.
+   * Applies posted changes to balances in one conditional update of every account (rows listed in
+   * id order, the order they are locked in, so that two transfers in opposite directions cannot
+   * deadlock), and records each account's new balances. `released` is the part of a debit that was
+   * reserved before (two-phase), released as it is posted. An account whose rule refuses the change
+   * is not returned: nothing is applied, the transaction rolls back. Returns the asset the accounts hold.
    */
   private async applyBalances(
     tx: Tx,
@@ -379,27 +381,36 @@ export class LedgerService {
     refused: (change: bigint) => Promise<Error>,
   ): Promise<string> {
     let assetCode = '';
-    for (const [accountId, { change, released, sameAssetAs }] of byId(changes)) {
+    for (const batch of chunks(byId(changes), ROWS_PER_INSERT)) {
+      // Per account: id, change, released, the part of the change that raises the balance, and the
+      // account that must hold the same asset (or null).
       const rows = await this.execute(
         tx,
-        `update account set posted = posted + cast(? as bigint), reserved = reserved - cast(? as bigint),
-                balance_version = balance_version + 1
-         where id = ? and reserved >= cast(? as bigint)
-           and posted <= cast(? as bigint) - cast(? as bigint)
-           and (kind = ? or posted + cast(? as bigint) - (reserved - cast(? as bigint)) >= 0)
-           and posted + cast(? as bigint) >= -cast(? as bigint)
-           ${sameAssetAs ? 'and exists (select 1 from account other where other.id = ? and other.asset_code = account.asset_code)' : ''} ${RETURNING}`,
+        `update account set posted = posted + c.column2, reserved = reserved - c.column3, balance_version = balance_version + 1
+         from (values ${batch.map(() => '(?, cast(? as bigint), cast(? as bigint), cast(? as bigint), cast(? as text))').join(', ')}) as c
+         where account.id = c.column1 and reserved >= c.column3
+           and posted <= cast(? as bigint) - c.column4
+           and (kind = ? or posted + c.column2 - (reserved - c.column3) >= 0)
+           and posted + c.column2 >= -cast(? as bigint)
+           and (c.column5 is null or exists (select 1 from account other where other.id = c.column5 and other.asset_code = account.asset_code))
+         ${RETURNING}`,
         [
-          change.toString(), released.toString(), accountId, released.toString(),
-          MAX_AMOUNT.toString(), (change > 0n ? change : 0n).toString(),
-          AccountKind.SETTLEMENT, change.toString(), released.toString(),
-          change.toString(), MAX_AMOUNT.toString(),
-          ...(sameAssetAs ? [sameAssetAs] : []),
+          ...batch.flatMap(([accountId, { change, released, sameAssetAs }]) => [
+            accountId, change.toString(), released.toString(), (change > 0n ? change : 0n).toString(), sameAssetAs ?? null,
+          ]),
+          MAX_AMOUNT.toString(), AccountKind.SETTLEMENT, MAX_AMOUNT.toString(),
         ],
       );
-      if (rows.length !== 1) throw await refused(change);
-      assetCode = String(rows[0].asset_code);
-      recordBalanceEvent(tx, snapshot(rows[0]), transferIds);
+      if (rows.length !== batch.length) {
+        const applied = new Set(rows.map((row) => String(row.id)));
+        throw await refused(batch.find(([accountId]) => !applied.has(accountId))![1].change);
+      }
+      const inOrder = new Map(rows.map((row) => [String(row.id), row]));
+      for (const [accountId] of batch) {
+        const row = inOrder.get(accountId)!;
+        assetCode = String(row.asset_code);
+        recordBalanceEvent(tx, snapshot(row), transferIds);
+      }
     }
     return assetCode;
   }
