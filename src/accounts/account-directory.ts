@@ -51,15 +51,9 @@ export class AccountDirectory {
       else missing.push(id);
     }
     if (!missing.length) return found;
-    const em = tx?.em ?? this.db.reader();
-    const rows = (await em
-      .getConnection()
-      .execute(
-        `select id, client_id, user_id, kind, asset_code from account where id in (${missing.map(() => '?').join(', ')})`,
-        missing,
-        'all',
-        tx?.em.getTransactionContext(),
-      )) as Array<{ id: string; client_id: string | null; user_id: string | null; kind: AccountKind; asset_code: string }>;
+    const sql = `select id, client_id, user_id, kind, asset_code from account where id in (${missing.map(() => '?').join(', ')})`;
+    type IdentityRow = { id: string; client_id: string | null; user_id: string | null; kind: AccountKind; asset_code: string };
+    const rows = tx ? await tx.all<IdentityRow>(sql, missing) : ((await this.db.reader().getConnection().execute(sql, missing, 'all')) as IdentityRow[]);
     if (this.identities.size + rows.length > MAX_KNOWN) this.identities.clear();
     for (const row of rows) {
       const identity = { id: row.id, clientId: row.client_id, userId: row.user_id, kind: row.kind, assetCode: row.asset_code };

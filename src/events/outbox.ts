@@ -1,5 +1,4 @@
 import type { Logger } from '../shared/logger';
-import type { EntityManager } from '@mikro-orm/core';
 import type { Database, Tx } from '../persistence/database';
 import { DomainEvent, EventAggregate } from './event.entity';
 import { toPublished, type PublishedEvent } from './event-recorder';
@@ -64,7 +63,7 @@ export class OutboxDispatcher {
     return {
       write: (tx) => {
         this.marks.riding++;
-        return this.mark(ids, tx.em);
+        return this.mark(ids, tx);
       },
       landed: (committed) => {
         if (!committed) return this.markLater(ids);
@@ -177,15 +176,15 @@ export class OutboxDispatcher {
     return this.marking;
   }
 
-  private async mark(ids: number[], em: EntityManager = this.db.reader()): Promise<void> {
+  /** Marks in the business transaction `tx` carrying them, or alone. */
+  private async mark(ids: number[], tx?: Tx): Promise<void> {
+    const em = tx?.em ?? this.db.reader();
     for (let i = 0; i < ids.length; i += MARK_BATCH) {
       const batch = ids.slice(i, i + MARK_BATCH);
-      await em.getConnection().execute(
-        `update event set published_at = ? where id in (${batch.map(() => '?').join(', ')}) and published_at is null`,
-        [em.getPlatform().processDateProperty(new Date()), ...batch],
-        'run',
-        em.getTransactionContext(),
-      );
+      const sql = `update event set published_at = ? where id in (${batch.map(() => '?').join(', ')}) and published_at is null`;
+      const params = [em.getPlatform().processDateProperty(new Date()), ...batch];
+      if (tx) await tx.run(sql, params);
+      else await em.getConnection().execute(sql, params, 'run');
     }
   }
 }

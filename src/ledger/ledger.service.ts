@@ -88,7 +88,7 @@ interface BalanceChange {
  */
 export class LedgerService {
   private async execute(tx: Tx, sql: string, params: unknown[]): Promise<Row[]> {
-    return tx.em.getConnection().execute<Row[]>(sql, params, 'all', tx.em.getTransactionContext());
+    return tx.all<Row>(sql, params);
   }
 
   private now(tx: Tx): unknown {

@@ -10,6 +10,7 @@ import {
 } from '@mikro-orm/core';
 import type { DomainEvent } from '../events/event.entity';
 import type { DatabaseKind } from './orm';
+import { runDirect, type Row } from './direct-sql';
 import type { PaygridError } from '../shared/errors';
 
 /**
@@ -49,6 +50,21 @@ export class Tx {
     /** Set on every attempt after the first: idempotency keys are looked up before any work. */
     readonly lookUpKeysFirst: boolean,
   ) {}
+
+  /** Rows of a parameterized statement (a select, or a write with `returning`), through the driver. */
+  async all<R = Row>(sql: string, params: readonly unknown[]): Promise<R[]> {
+    return (await runDirect(this.em, sql, params)).rows as R[];
+  }
+
+  /** Runs a parameterized write through the driver; returns how many rows it changed. */
+  async run(sql: string, params: readonly unknown[]): Promise<number> {
+    return (await runDirect(this.em, sql, params)).changes;
+  }
+
+  /** A date as the database takes it in a parameter. */
+  date(value: Date): unknown {
+    return this.em.getPlatform().processDateProperty(value);
+  }
 }
 
 /**

@@ -344,15 +344,11 @@ export class AccountPaymentService {
    * is none. The payment's row lock keeps the set from changing meanwhile.
    */
   private async updatePending(tx: Tx, payment: Payment, assignments: string, params: unknown[]): Promise<PendingTransaction[]> {
-    const rows = (await tx.em
-      .getConnection()
-      .execute(
-        `update payment_transaction set updated_at = ?, ${assignments} where payment_id = ? and state = ?
-         returning id, cast(amount as text) as amount, reference, transfer_id`,
-        [tx.em.getPlatform().processDateProperty(new Date()), ...params, payment.id, TransactionState.PENDING],
-        'all',
-        tx.em.getTransactionContext(),
-      )) as Array<{ id: string; amount: string; reference: string | null; transfer_id: string | null }>;
+    const rows = await tx.all<{ id: string; amount: string; reference: string | null; transfer_id: string | null }>(
+      `update payment_transaction set updated_at = ?, ${assignments} where payment_id = ? and state = ?
+       returning id, cast(amount as text) as amount, reference, transfer_id`,
+      [tx.date(new Date()), ...params, payment.id, TransactionState.PENDING],
+    );
     if (!rows.length) throw new PaygridError(ErrorCode.PAYMENT_EMPTY, 'paymentId');
     return rows
       .map((row) => ({ id: row.id, amount: BigInt(row.amount), reference: row.reference, transferId: row.transfer_id }))

@@ -20,7 +20,7 @@ export interface Spent {
 type Row = { debit_spent: string; receive_spent: string; asset_code: string; asset_scale: number | string };
 
 async function execute(tx: Tx, sql: string, params: unknown[]): Promise<Row[]> {
-  return tx.em.getConnection().execute<Row[]>(sql, params, 'all', tx.em.getTransactionContext());
+  return tx.all<Row>(sql, params);
 }
 
 const toSpent = (row: Row): Spent => ({

@@ -80,11 +80,9 @@ export class SandboxExchangeRates implements ExchangeRateProvider {
   /** Inserts a pair; `replace`: an existing one takes the new rate, otherwise it is kept. */
   private async write(tx: Tx, row: ExchangeRateRow, replace: boolean): Promise<void> {
     const onConflict = replace ? 'do update set rate = excluded.rate, updated_at = excluded.updated_at, updated_by = excluded.updated_by' : 'do nothing';
-    await tx.em.getConnection().execute(
+    await tx.run(
       `insert into exchange_rate (pair, from_asset, to_asset, rate, updated_at, updated_by) values (?, ?, ?, ?, ?, ?) on conflict (pair) ${onConflict}`,
-      [row.pair, row.fromAsset, row.toAsset, row.rate, tx.em.getPlatform().processDateProperty(row.updatedAt), row.updatedBy],
-      'run',
-      tx.em.getTransactionContext(),
+      [row.pair, row.fromAsset, row.toAsset, row.rate, tx.date(row.updatedAt), row.updatedBy],
     );
   }
 }

@@ -137,12 +137,10 @@ export async function previousResult<R extends Record<string, unknown>>(em: Enti
 
 /** Claims the key with its result in one statement; false when another request holds it. */
 async function claim(tx: Tx, call: IdempotentCall, fingerprint: string, result: Record<string, unknown>, now: Date): Promise<boolean> {
-  const inserted = await tx.em.getConnection().execute<{ affectedRows: number }>(
+  const inserted = await tx.run(
     `insert into idempotency_record (scope, ${tx.em.getPlatform().quoteIdentifier('key')}, operation, fingerprint, result, created_at)
      values (?, ?, ?, ?, ?, ?) on conflict (scope, ${tx.em.getPlatform().quoteIdentifier('key')}) do nothing`,
-    [call.scope, call.key, call.operation, fingerprint, JSON.stringify(result), tx.em.getPlatform().processDateProperty(now)],
-    'run',
-    tx.em.getTransactionContext(),
+    [call.scope, call.key, call.operation, fingerprint, JSON.stringify(result), tx.date(now)],
   );
-  return inserted.affectedRows === 1;
+  return inserted === 1;
 }
