@@ -123,7 +123,8 @@ describe('subscriber hub over Redis', { skip: !REDIS_URL && 'needs REDIS_URL' },
   it('sends one SUBSCRIBE per channel for any number of subscribers, and one UNSUBSCRIBE after the last left', async () => {
     const pubSub = open();
     const channel = `${prefixes.at(-1)}:ACCOUNT_PAYMENT_EVENT:acct_1`;
-    const monitor = await new Redis(REDIS_URL!).monitor();
+    const admin = new Redis(REDIS_URL!);
+    const monitor = await admin.monitor();
     const commands: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args[1] === channel) commands.push(args[0].toLowerCase());
@@ -145,6 +146,7 @@ describe('subscriber hub over Redis', { skip: !REDIS_URL && 'needs REDIS_URL' },
       await again.return!();
     } finally {
       monitor.disconnect();
+      admin.disconnect();
       await pubSub.close();
     }
   });

@@ -3,7 +3,7 @@ import { ErrorCode, PaygridError } from '../shared/errors';
 /** How far a subscriber may fall behind before it is ended: beyond it, memory would grow without bound. */
 export const MAX_EVENTS_BEHIND = 10_000;
 /** Subscribers handed an event per turn of the event loop, so that a large fan-out leaves the mutations room. */
-export const SUBSCRIBERS_PER_TURN = 100;
+const SUBSCRIBERS_PER_TURN = 100;
 
 /**
  * One stream of values handed to many subscribers, each with its own small queue: a value is
@@ -18,18 +18,18 @@ export class Fanout<T> {
 
   constructor(private readonly onIdle: () => void = () => {}) {}
 
-  get subscribers(): number {
-    return this.queues.size;
-  }
-
   /** Ended, or left by its last subscriber: it takes no more. */
   get ended(): boolean {
     return this.ending !== null;
   }
 
-  /** A stream of what is published from now on; `return()` leaves. */
-  subscribe(): AsyncIterableIterator<T> {
-    const queue = new SubscriberQueue<T>(() => this.leave(queue));
+  /**
+   * A stream of what is published from now on; `return()` leaves. `refusal` is the subscriber's own
+   * check, run as values are handed to it: an error it returns ends the stream with it, what was
+   * queued unread dropped.
+   */
+  subscribe(refusal: () => unknown = () => undefined): AsyncIterableIterator<T> {
+    const queue = new SubscriberQueue<T>(() => this.leave(queue), refusal);
     if (this.ending && !this.dispatching) queue.close(this.ending.error);
     else this.queues.add(queue);
     return queue;
@@ -79,7 +79,10 @@ class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | null = null;
   private closed: { error?: unknown } | null = null;
 
-  constructor(private readonly leave: () => void) {}
+  constructor(
+    private readonly leave: () => void,
+    private readonly refusal: () => unknown,
+  ) {}
 
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this;
@@ -87,19 +90,22 @@ class SubscriberQueue<T> implements AsyncIterableIterator<T> {
 
   push(values: readonly T[]): void {
     if (this.closed) return;
+    const refused = this.refusal();
+    if (refused) return this.fail(refused);
     let from = 0;
     if (this.waiting) {
       const { resolve } = this.waiting;
       this.waiting = null;
       resolve({ value: values[from++], done: false });
     }
-    if (this.buffered.length + values.length - from > MAX_EVENTS_BEHIND) {
-      // What is queued is dropped at once: the subscriber catches up from the event history.
-      this.buffered = [];
-      this.close(new PaygridError(ErrorCode.SUBSCRIBER_TOO_SLOW));
-      return;
-    }
+    // What is queued is dropped at once: the subscriber catches up from the event history.
+    if (this.buffered.length + values.length - from > MAX_EVENTS_BEHIND) return this.fail(new PaygridError(ErrorCode.SUBSCRIBER_TOO_SLOW));
     for (let i = from; i < values.length; i++) this.buffered.push(values[i]);
+  }
+
+  private fail(error: unknown): void {
+    this.buffered = [];
+    this.close(error);
   }
 
   /** No more values: what is queued is still read, then the stream is done or fails with `error`. */

@@ -3,10 +3,10 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { principalOf } from '../access';
 import { Fanout } from '../events/fanout';
+import { bearer } from '../http/bearer';
 import { formatGraphQLErrors } from '../http/error-boundary';
 import type { Caller } from '../oauth/token.service';
 import type { Clock } from '../shared/clock';
-import { bearer } from '../http/bearer';
 import { createLoaders, unauthenticated, type Context, type Services } from './context';
 import { MAX_QUERY_TOKENS } from './schema';
 
@@ -45,7 +45,10 @@ export class SharedSubscriptions {
       const fanout = await group;
       if (!(fanout instanceof Fanout)) return fanout;
       // A group whose last subscriber left while this one waited is ending: another one starts.
-      if (!fanout.ended) return this.subscriberStream(fanout.subscribe(), (args.contextValue as Context).caller!);
+      if (!fanout.ended) {
+        const caller = (args.contextValue as Context).caller!;
+        return fanout.subscribe(() => (this.tokens.stillValid(caller) ? undefined : unauthenticated('The token expired or was revoked.')));
+      }
     }
   }
 
@@ -70,22 +73,6 @@ export class SharedSubscriptions {
       forget();
     })();
     return fanout;
-  }
-
-  private subscriberStream(results: AsyncIterableIterator<ExecutionResult>, caller: Caller): AsyncIterableIterator<ExecutionResult> {
-    const tokens = this.tokens;
-    const stream: AsyncIterableIterator<ExecutionResult> = {
-      [Symbol.asyncIterator]: () => stream,
-      async next() {
-        const next = await results.next();
-        if (next.done || (await tokens.stillValid(caller))) return next;
-        void results.return?.();
-        throw unauthenticated('The token expired or was revoked.');
-      },
-      return: () => results.return!(),
-      throw: (error?: unknown) => results.throw!(error),
-    };
-    return stream;
   }
 }
 
@@ -123,7 +110,7 @@ export function serveGraphQLWebSockets(wsServer: WebSocketServer, { schema, rule
       onClose: (ctx) => ctx.extra.unwatch?.(),
       onSubscribe: async (ctx, _id, payload) => {
         const caller = ctx.extra.caller;
-        if (!caller || !(await tokens.stillValid(caller))) {
+        if (!caller || !tokens.stillValid(caller)) {
           ctx.extra.socket.close(WS_TOKEN_ENDED.code, caller && caller.expiresAt.getTime() <= clock.now().getTime() ? WS_TOKEN_ENDED.expired : WS_TOKEN_ENDED.revoked);
           return [unauthenticated('The token expired or was revoked.')];
         }
