@@ -16,7 +16,7 @@ export class Fanout<T> {
   private dispatching = false;
   private ending: { error?: unknown } | null = null;
 
-  constructor(private readonly onIdle: () => void = () => {}) {}
+  constructor(private readonly onIdle: () => void) {}
 
   /** Ended, or left by its last subscriber: it takes no more. */
   get ended(): boolean {
