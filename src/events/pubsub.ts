@@ -1,6 +1,5 @@
-import { createPubSub } from '@graphql-yoga/subscription';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import Redis from 'ioredis';
+import { Fanout } from './fanout';
 import type { PublishedEvent } from './event-recorder';
 
 export type Topics = {
@@ -44,7 +43,40 @@ export interface PubSubHandle {
   close(): Promise<void>;
 }
 
-type Subscribe = (routingKey: string, id: string) => AsyncIterable<PublishedEvent>;
+/**
+ * The subscribers of one instance, by channel: one fan-out per channel, made with its first
+ * subscriber (`listen`) and dropped with its last (`unlisten`), so that the broker is asked once per
+ * channel whatever the number of subscribers. A published event is the same object for all of them.
+ */
+class SubscriberHub {
+  private readonly channels = new Map<string, Fanout<PublishedEvent>>();
+
+  constructor(
+    private readonly listen: (channel: string) => void = () => {},
+    private readonly unlisten: (channel: string) => void = () => {},
+  ) {}
+
+  subscribe(channel: string): AsyncIterable<PublishedEvent> {
+    let fanout = this.channels.get(channel);
+    if (!fanout) {
+      fanout = new Fanout(() => {
+        this.channels.delete(channel);
+        this.unlisten(channel);
+      });
+      this.channels.set(channel, fanout);
+      this.listen(channel);
+    }
+    return fanout.subscribe();
+  }
+
+  listens(channel: string): boolean {
+    return this.channels.has(channel);
+  }
+
+  publish(channel: string, event: PublishedEvent): void {
+    this.channels.get(channel)?.publish(event);
+  }
+}
 
 /**
  * In-process by default; over Redis when a URL is given, so that a subscriber on one instance sees
@@ -52,54 +84,66 @@ type Subscribe = (routingKey: string, id: string) => AsyncIterable<PublishedEven
  * deployments (or test runs) on one Redis apart.
  */
 export function createPaygridPubSub(redisUrl?: string, prefix = 'paygrid', onError: (error: unknown, what: string) => void = () => {}): PubSubHandle {
+  const channelOf = (topic: Topic, id: string) => `${prefix}:${topic}:${id}`;
   if (!redisUrl) {
-    const pubSub = createPubSub<Topics>();
+    const hub = new SubscriberHub();
     const listeners = new Set<(revocation: TokenRevocation) => void>();
     return {
       revocations: {
         publish: async (revocation) => listeners.forEach((listener) => listener(revocation)),
         listen: (listener) => void listeners.add(listener),
       },
-      subscriber: { subscribe: (topic, id) => (pubSub.subscribe as unknown as Subscribe)(topic, id) },
-      publish: async (topic, id, event) => (pubSub.publish as (t: string, i: string, e: PublishedEvent) => void)(topic, id, event),
+      subscriber: { subscribe: (topic, id) => hub.subscribe(channelOf(topic, id)) },
+      publish: async (topic, id, event) => hub.publish(channelOf(topic, id), event),
       ping: async () => {},
       close: async () => {},
     };
   }
-  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  // Auto-pipelining sends the outbox's concurrent publishes in one write.
+  const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   publishClient.on('error', (error) => onError(error, 'publish connection'));
   subscribeClient.on('error', (error) => onError(error, 'subscribe connection'));
-  // The event target fires SUBSCRIBE/UNSUBSCRIBE without awaiting them: catch what they reject with.
-  for (const method of ['subscribe', 'unsubscribe'] as const) {
-    const original = (subscribeClient[method] as (...args: unknown[]) => Promise<unknown>).bind(subscribeClient);
-    (subscribeClient as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-      original(...args).catch((error: unknown) => onError(error, method));
-  }
-  const pubSub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  const hub = new SubscriberHub(
+    (channel) => void subscribeClient.subscribe(channel).catch((error: unknown) => onError(error, 'subscribe')),
+    (channel) => void subscribeClient.unsubscribe(channel).catch((error: unknown) => onError(error, 'unsubscribe')),
+  );
   const revocationChannel = `${prefix}:TOKEN_REVOKED`;
+  const revocationListeners = new Set<(revocation: TokenRevocation) => void>();
+  subscribeClient.on('message', (channel: string, message: string) => {
+    if (channel === revocationChannel) {
+      try {
+        const { tokenIds, familyIds } = JSON.parse(message) as Partial<TokenRevocation>;
+        const revocation = { tokenIds: Array.isArray(tokenIds) ? tokenIds.map(String) : [], familyIds: Array.isArray(familyIds) ? familyIds.map(String) : [] };
+        revocationListeners.forEach((listener) => listener(revocation));
+      } catch (error) {
+        onError(error, 'revocation message');
+      }
+      return;
+    }
+    if (!hub.listens(channel)) return;
+    let event: PublishedEvent;
+    try {
+      event = JSON.parse(message) as PublishedEvent;
+    } catch (error) {
+      onError(error, 'event message');
+      return;
+    }
+    hub.publish(channel, event);
+  });
   return {
     revocations: {
       publish: async (revocation) => {
         await publishClient.publish(revocationChannel, JSON.stringify(revocation));
       },
       listen: (listener) => {
-        void subscribeClient.subscribe(revocationChannel);
-        subscribeClient.on('message', (channel: string, message: string) => {
-          if (channel !== revocationChannel) return;
-          try {
-            const { tokenIds, familyIds } = JSON.parse(message) as Partial<TokenRevocation>;
-            listener({ tokenIds: Array.isArray(tokenIds) ? tokenIds.map(String) : [], familyIds: Array.isArray(familyIds) ? familyIds.map(String) : [] });
-          } catch (error) {
-            onError(error, 'revocation message');
-          }
-        });
+        if (!revocationListeners.size) void subscribeClient.subscribe(revocationChannel).catch((error: unknown) => onError(error, 'subscribe'));
+        revocationListeners.add(listener);
       },
     },
-    subscriber: { subscribe: (topic, id) => (pubSub.subscribe as unknown as Subscribe)(`${prefix}:${topic}`, id) },
-    // Published directly rather than through the event target, so that a failure is seen and retried.
+    subscriber: { subscribe: (topic, id) => hub.subscribe(channelOf(topic, id)) },
     publish: async (topic, id, event) => {
-      await publishClient.publish(`${prefix}:${topic}:${id}`, JSON.stringify(event));
+      await publishClient.publish(channelOf(topic, id), JSON.stringify(event));
     },
     ping: async () => {
       await publishClient.ping();

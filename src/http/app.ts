@@ -4,8 +4,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import { specifiedRules } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Writable } from 'node:stream';
 import { AccountService } from '../accounts/account.service';
@@ -14,12 +13,13 @@ import { OutboxDispatcher } from '../events/outbox';
 import { createPaygridPubSub } from '../events/pubsub';
 import { AccountPaymentService } from '../flows/account-payments/account-payment.service';
 import { createLoaders, unauthenticated, type Context, type Services } from '../graphql/context';
+import { serveGraphQLWebSockets } from '../graphql/websocket';
 import { MAX_QUERY_TOKENS, buildPaygridSchema, queryLimits } from '../graphql/schema';
 import { LedgerService } from '../ledger/ledger.service';
 import { AuthorizationService } from '../oauth/authorization.service';
 import { registerAuthorizeRoutes } from '../oauth/authorize.routes';
 import { registerTokenRoutes } from '../oauth/token.routes';
-import { TokenService, type Caller } from '../oauth/token.service';
+import { TokenService } from '../oauth/token.service';
 import { Database } from '../persistence/database';
 import { databaseKind, openDatabase } from '../persistence/orm';
 import { PaymentService } from '../payments/payment.service';
@@ -42,8 +42,8 @@ import { IdentityProviders, type IdentityProvider } from '../providers/identity/
 import { SandboxBankId } from '../providers/identity/sandbox-bankid';
 import { OneClickService } from '../flows/one-click/one-click.service';
 import { oneClickAuthorize, registerOneClickRoutes } from '../flows/one-click/one-click.routes';
-import { authenticateRequest, bearer, repeatedAuthorization } from './bearer';
-import { INTERNAL_MESSAGE, formatGraphQLError, formatGraphQLErrors, reportUnexpected } from './error-boundary';
+import { authenticateRequest, repeatedAuthorization } from './bearer';
+import { INTERNAL_MESSAGE, formatGraphQLError, reportUnexpected } from './error-boundary';
 import type { Logger } from '../shared/logger';
 import { REQUEST_ID_HEADER, bindRequestLog, createPaygridLogger, requestIdOf } from './logging';
 import { registerLoginRoutes } from '../users/login.routes';
@@ -97,8 +97,6 @@ export interface AppOptions {
   identityProviders?: (sandbox: SandboxBankId) => IdentityProvider[];
 }
 
-/** Close codes of a GraphQL WebSocket whose token stopped working (graphql-ws's own codes are 44xx too). */
-export const WS_TOKEN_ENDED = { code: 4401, expired: 'Token expired', revoked: 'Token revoked' } as const;
 /** Largest WebSocket message, as for HTTP bodies. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -192,51 +190,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const rules = [...specifiedRules, ...queryLimits()];
   const report = (where: string) => (error: unknown) => reportUnexpected(http.log, error, where);
   const wsServer = new WebSocketServer({ server: http.server, path: '/graphql', maxPayload: MAX_MESSAGE_BYTES });
-  const wsCleanup = useServer<Record<string, unknown>, { caller?: Caller; unwatch?: () => void }>(
-    {
-      schema,
-      // Close reasons never carry an error's message.
-      isProd: true,
-      // The token is checked at connection_init and again at every subscribe; the socket is closed
-      // the moment it expires or is revoked.
-      onConnect: async (ctx) => {
-        const token = bearer(ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
-        const caller = token ? await tokens.authenticate(token) : null;
-        if (!caller) return false;
-        ctx.extra.caller = caller;
-        ctx.extra.unwatch = tokens.watch(caller, (why) => ctx.extra.socket.close(WS_TOKEN_ENDED.code, WS_TOKEN_ENDED[why]));
-        return true;
-      },
-      onClose: (ctx) => ctx.extra.unwatch?.(),
-      onSubscribe: async (ctx, _id, payload) => {
-        const caller = ctx.extra.caller;
-        if (!caller || !(await tokens.stillValid(caller))) {
-          ctx.extra.socket.close(WS_TOKEN_ENDED.code, caller && caller.expiresAt.getTime() <= clock.now().getTime() ? WS_TOKEN_ENDED.expired : WS_TOKEN_ENDED.revoked);
-          return [unauthenticated('The token expired or was revoked.')];
-        }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: MAX_QUERY_TOKENS });
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
-        }
-        const errors = validate(schema, document, rules);
-        if (errors.length) return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: e.extensions }));
-        const args: ExecutionArgs = {
-          schema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: { caller, services, loaders: createLoaders(services) } satisfies Context,
-        };
-        return args;
-      },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors?.length ? { ...result, errors: formatGraphQLErrors(result.errors, report('GraphQL WebSocket operation')) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => formatGraphQLErrors(errors, report('GraphQL WebSocket operation')),
-    },
-    wsServer,
-  );
+  const wsCleanup = serveGraphQLWebSockets(wsServer, { schema, rules, services, clock, report: report('GraphQL WebSocket operation') });
   const drainWebSockets: ApolloServerPlugin<Context> = {
     async serverWillStart() {
       return { drainServer: async () => void (await wsCleanup.dispose()) };

@@ -245,7 +245,7 @@ export class TokenService {
   }
 
   /** Whether a caller's token is still good, for long-lived subscriptions: answered from memory. */
-  async stillValid(caller: Caller): Promise<boolean> {
+  stillValid(caller: Caller): boolean {
     return this.usable(caller);
   }
 

@@ -94,6 +94,7 @@ export enum ErrorCode {
   GNAP_REQUEST_DENIED = 'GNAP_REQUEST_DENIED',
   GNAP_INVALID_ROTATION = 'GNAP_INVALID_ROTATION',
   GRANT_NOT_OWNED = 'GRANT_NOT_OWNED',
+  SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW',
 }
 
 /** Default wording per code; a `Record` so that a code without a message does not compile. */
@@ -183,6 +184,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   GNAP_REQUEST_DENIED: 'The grant was not approved.',
   GNAP_INVALID_ROTATION: 'This access token cannot be rotated: it is unknown, expired or revoked.',
   GRANT_NOT_OWNED: 'The wallet address this grant spends from is not yours.',
+  SUBSCRIBER_TOO_SLOW: 'The subscription fell too far behind and was ended; subscribe again and catch up with events(afterSequence).',
 };
 
 export class PaygridError extends Error {

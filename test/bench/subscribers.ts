@@ -79,17 +79,21 @@ async function main(): Promise<void> {
     );
   }
 
-  const everyoneHas = (want: Record<string, number>) =>
-    subscribers.every((s) => Object.entries(want).every(([id, sequence]) => (s.seen.get(id) ?? 0) >= sequence));
+  const everyoneHas = (want: Record<string, number>) => {
+    const wanted = Object.entries(want);
+    return () => subscribers.every((s) => wanted.every(([id, sequence]) => (s.seen.get(id) ?? 0) >= sequence));
+  };
+  // The check runs on every delivery until it holds, and then no more: left in place, it would cost
+  // the subscribers' process a pass over every subscriber per delivery, and its delay the figures.
   const until = (done: () => boolean, ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      onProgress = () => {
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        }
+      const finish = () => {
+        onProgress = () => {};
+        clearTimeout(timer);
+        resolve();
       };
+      const timer = setTimeout(finish, ms);
+      onProgress = () => void (done() && finish());
       onProgress();
     });
 
@@ -97,7 +101,7 @@ async function main(): Promise<void> {
     if (message.warmUp) {
       const want = { [message.warmUp.paymentId]: message.warmUp.lastSequence };
       warmUp = message.warmUp.paymentId;
-      await until(() => everyoneHas(want), 20_000);
+      await until(everyoneHas(want), 20_000);
       measuring = true;
       duplicates = 0;
       outOfOrder = 0;
@@ -105,7 +109,7 @@ async function main(): Promise<void> {
     }
     if (message.expect) {
       expected = message.expect;
-      await until(() => everyoneHas(expected!), 15_000);
+      await until(everyoneHas(expected), 15_000);
       let missing = 0;
       for (const s of subscribers) {
         for (const [id, sequence] of Object.entries(expected)) missing += sequence - Math.min(sequence, s.seen.get(id) ?? 0);
