@@ -67,11 +67,13 @@ describe('WORKERS: one worker process per core on one port', () => {
 
     it('answers from both workers on one port', async () => {
       const seen = new Set<string>();
-      // The second worker may still be starting when the first answers.
-      for (let i = 0; i < 200 && seen.size < 2; i++) {
+      // One worker may still be starting (the first seeds the demo data) while the other answers
+      // every connection: ask until both did, for up to 30 s.
+      const deadline = Date.now() + 30_000;
+      while (seen.size < 2 && Date.now() < deadline) {
         const worker = await workerOf(port).catch(() => undefined);
         if (worker) seen.add(worker);
-        else await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
       assert.deepEqual([...seen].sort(), ['1', '2'], cluster.output());
     });
