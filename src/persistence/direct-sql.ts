@@ -25,7 +25,8 @@ interface KnexTransaction {
 const MAX_PREPARED = 500;
 /** A statement with more parameters than this has a list whose length varies (ids to mark): not worth a name. */
 const MAX_PREPARED_PARAMS = 32;
-const preparedNames = new Map<string, string>();
+/** Per SQL text as callers write it: its PostgreSQL form, and its name once it has one. */
+const pgStatements = new Map<string, { text: string; name?: string }>();
 const sqliteStatements = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
 
 /** `?` placeholders as PostgreSQL's `$1…$n`, leaving quoted literals and identifiers alone. */
@@ -64,9 +65,16 @@ export async function runDirect(em: EntityManager, sql: string, params: readonly
   try {
     if (isPg(connection)) {
       const values = params.map((value) => (value instanceof Date ? value.toISOString() : value));
-      let name = preparedNames.get(sql);
-      if (!name && preparedNames.size < MAX_PREPARED && params.length <= MAX_PREPARED_PARAMS) preparedNames.set(sql, (name = `paygrid_${preparedNames.size + 1}`));
-      const text = numberedPlaceholders(sql);
+      let statement = pgStatements.get(sql);
+      if (!statement) {
+        statement = { text: numberedPlaceholders(sql) };
+        // Only named statements are remembered, so that lists of varying length do not fill the map.
+        if (pgStatements.size < MAX_PREPARED && params.length <= MAX_PREPARED_PARAMS) {
+          statement.name = `paygrid_${pgStatements.size + 1}`;
+          pgStatements.set(sql, statement);
+        }
+      }
+      const { text, name } = statement;
       const result = await connection.query(name ? { name, text, values } : { text, values });
       return { rows: result.rows, changes: result.rowCount ?? 0 };
     }
