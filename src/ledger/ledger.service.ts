@@ -92,7 +92,7 @@ export class LedgerService {
   }
 
   private now(tx: Tx): unknown {
-    return tx.em.getPlatform().processDateProperty(new Date());
+    return tx.date(new Date());
   }
 
   /** The settlement account of an asset, created on first use. */
@@ -309,7 +309,6 @@ export class LedgerService {
   }
 
   private async insertTransfers(tx: Tx, transfers: LedgerTransfer[]): Promise<void> {
-    const platform = tx.em.getPlatform();
     for (const chunk of chunks(transfers, ROWS_PER_INSERT)) {
       await this.execute(
         tx,
@@ -317,7 +316,7 @@ export class LedgerService {
          values ${placeholders(chunk.length, 10)}`,
         chunk.flatMap((t) => [
           t.id, t.debitAccountId, t.creditAccountId, t.amount.toString(), t.assetCode, t.state, t.purpose, t.reference,
-          platform.processDateProperty(t.createdAt), t.settledAt ? platform.processDateProperty(t.settledAt) : null,
+          tx.date(t.createdAt), t.settledAt ? tx.date(t.settledAt) : null,
         ]),
       );
     }

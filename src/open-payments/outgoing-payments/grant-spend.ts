@@ -37,7 +37,7 @@ const toSpent = (row: Row): Spent => ({
  * GRANT_LIMIT_EXCEEDED when this payment would.
  */
 export async function addSpend(tx: Tx, grantId: string, window: IntervalWindow, asset: Asset, debit: bigint, receive: bigint, limits: SpendLimits | undefined): Promise<Spent> {
-  const now = tx.em.getPlatform().processDateProperty(new Date());
+  const now = tx.date(new Date());
   await execute(
     tx,
     `insert into op_grant_spend (grant_id, window_start, asset_code, asset_scale, debit_spent, receive_spent, updated_at)
@@ -75,7 +75,7 @@ export async function releaseSpend(tx: Tx, grantId: string, window: IntervalWind
     `update op_grant_spend set debit_spent = debit_spent - cast(? as bigint), receive_spent = receive_spent - cast(? as bigint), updated_at = ?
      where grant_id = ? and window_start = ?
      returning cast(debit_spent as text) as debit_spent, cast(receive_spent as text) as receive_spent, asset_code, asset_scale`,
-    [debit.toString(), receive.toString(), tx.em.getPlatform().processDateProperty(new Date()), grantId, window.key],
+    [debit.toString(), receive.toString(), tx.date(new Date()), grantId, window.key],
   );
   if (rows.length !== 1) throw new Error(`grant spend of ${grantId} vanished within its transaction`);
   return toSpent(rows[0]);
