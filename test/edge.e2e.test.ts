@@ -7,22 +7,13 @@ import { MERCHANT_SCOPES } from '../src/oauth/scopes';
 import { AccessToken } from '../src/oauth/access-token.entity';
 import { sha256 } from '../src/shared/ids';
 import { ManualClock } from '../src/shared/clock';
-import { fund, openAccount } from './support/flows';
+import { fund, openAccount, revoke } from './support/flows';
 import { FormBrowser } from './support/form-browser';
 import { consent, tokenRequest } from './support/payer-consent';
 import { RawSocket } from './support/raw-socket';
 import { startServer, type TestClient, type TestServer } from './support/server';
 
 const CREATE_ACCOUNT = `mutation { createAccount(input: { assetCode: "EUR", name: "over the socket" }) { account { id } userErrors { code } } }`;
-
-async function revoke(server: TestServer, client: TestClient, token: string): Promise<void> {
-  const response = await fetch(`${server.url}/oauth/revoke`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ token }),
-  });
-  assert.equal(response.status, 200);
-}
 
 /** Sends bytes as they are: Node's and undici's clients refuse or merge what these tests need to send. */
 function rawHttp(port: number, request: string, bodyBytes: string[] = [], gapMs = 0): Promise<{ status: number; text: string; closedAfterMs: number }> {

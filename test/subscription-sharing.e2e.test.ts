@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Client as WsClient } from 'graphql-ws';
 import { ManualClock } from '../src/shared/clock';
-import { createPayment, fund, openAccount } from './support/flows';
+import { createPayment, fund, openAccount, revoke } from './support/flows';
 import { startServer, type TestClient, type TestServer } from './support/server';
 import { open, type Sub, within } from './support/watch';
 
@@ -32,15 +32,6 @@ async function goLive(server: TestServer, payer: TestClient, buyer: string, sell
     }
   }
   throw new Error('subscriptions not live');
-}
-
-async function revoke(server: TestServer, client: TestClient, token: string): Promise<void> {
-  const response = await fetch(`${server.url}/oauth/revoke`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
-    body: new URLSearchParams({ token }),
-  });
-  assert.equal(response.status, 200);
 }
 
 describe('subscriptions sharing one execution', () => {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestClient, TestServer } from './server';
 
@@ -76,4 +77,14 @@ export async function balance(server: TestServer, client: TestClient, accountId:
 export async function ledgerReport(server: TestServer, operator: TestClient) {
   const data = await server.ok(operator.token, `{ ledgerReport { assetCode accounts postedSum driftingAccounts } }`);
   return data.ledgerReport as Array<{ assetCode: string; accounts: number; postedSum: string; driftingAccounts: number }>;
+}
+
+/** Revokes a token the way a client does (RFC 7009, the client's own credentials). */
+export async function revoke(server: TestServer, client: TestClient, token: string): Promise<void> {
+  const response = await fetch(`${server.url}/oauth/revoke`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}` },
+    body: new URLSearchParams({ token }),
+  });
+  assert.equal(response.status, 200);
 }
